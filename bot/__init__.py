@@ -1,0 +1,1 @@
+"""Pocket CRM: a Telegram bot for field salespeople and their managers."""

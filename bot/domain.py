@@ -1,0 +1,105 @@
+"""Names of the things the CRM talks about. Pure values: no Telegram, no SQL."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Language(StrEnum):
+    EN = "en"
+    PL = "pl"
+    RU = "ru"
+    RO = "ro"
+
+    @classmethod
+    def from_telegram(cls, language_code: str | None) -> Language:
+        """Pick the bot language from Telegram's `language_code` (`pl`, `ru-RU`, `ro`...)."""
+        base = (language_code or "").split("-")[0].lower()
+        try:
+            return cls(base)
+        except ValueError:
+            return cls.EN
+
+
+class Role(StrEnum):
+    MANAGER = "manager"
+    SALESPERSON = "salesperson"
+
+
+class DealStatus(StrEnum):
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"
+
+
+class EventKind(StrEnum):
+    CREATED = "created"
+    STAGE_CHANGED = "stage_changed"
+    ACTIVITY = "activity"
+    NOTE = "note"
+    FOLLOW_UP_SET = "follow_up_set"
+    REMINDER_SENT = "reminder_sent"
+    WON = "won"
+    LOST = "lost"
+    REOPENED = "reopened"
+    REASSIGNED = "reassigned"
+    EDITED = "edited"
+    UNDONE = "undone"
+
+
+class ActivityKind(StrEnum):
+    CALL = "call"
+    MESSAGE = "message"
+    MEETING = "meeting"
+    PRESENTATION = "presentation"
+    TEST_DRIVE = "test_drive"
+    OFFER_SENT = "offer_sent"
+
+
+class ClientSource(StrEnum):
+    WALK_IN = "walk_in"
+    PHONE_CALL = "phone_call"
+    WEBSITE = "website"
+    REFERRAL = "referral"
+    RETURNING = "returning"
+    OTHER = "other"
+
+
+class ReminderKind(StrEnum):
+    NEXT_CONTACT = "next_contact"
+    WINBACK = "winback"
+    HANDOVER = "handover"
+    SATISFACTION = "satisfaction"
+
+
+class ReminderStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+# The default dealership pipeline; the sale itself is the "won" action, not a stage.
+DEFAULT_STAGE_KEYS: tuple[str, ...] = (
+    "new_lead",
+    "contacted",
+    "needs_identified",
+    "offer_sent",
+    "negotiation",
+)
+
+# Default loss reasons with the suggested win-back delay in days (None = ask).
+DEFAULT_LOSS_REASONS: tuple[tuple[str, int | None], ...] = (
+    ("price", 90),
+    ("competitor", 180),
+    ("financing", 30),
+    ("postponed", 90),
+    ("lost_contact", 90),
+    ("product", 90),
+    ("trade_in", 90),
+    ("changed_needs", 180),
+    ("other", 90),
+)
+
+TEAM_NAME_MAX = 64

@@ -1,0 +1,78 @@
+"""The engine and session factory, for SQLite (default) and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def async_url(database_url: str) -> URL:
+    """Accept `sqlite:///…` and `postgresql://…` (or `postgres://…`) and pick the async driver."""
+    url = make_url(database_url.replace("postgres://", "postgresql://", 1))
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return url.set(drivername="sqlite+aiosqlite")
+    if backend == "postgresql":
+        return url.set(drivername="postgresql+asyncpg")
+    raise ValueError(f"unsupported DATABASE_URL backend: {backend!r} (use sqlite or postgresql)")
+
+
+def _prepare_sqlite(engine: AsyncEngine) -> None:
+    """WAL, a busy timeout, foreign keys, and `BEGIN IMMEDIATE` for every transaction.
+
+    pysqlite's own transaction handling is switched off so that SQLAlchemy's `begin` emits our
+    BEGIN: a read that later writes would otherwise fail with "database is locked" at once.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
+    url = async_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database and database != ":memory:":
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(
+            url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        )
+        _prepare_sqlite(engine)
+        return engine
+    return create_async_engine(url, echo=echo, pool_size=5, max_overflow=10, pool_pre_ping=True)
+
+
+class Database:
+    """One engine and its session factory for the life of the process."""
+
+    def __init__(self, database_url: str, *, echo: bool = False) -> None:
+        self.url = database_url
+        self.engine = create_engine(database_url, echo=echo)
+        self.sessions = async_sessionmaker(
+            self.engine, class_=AsyncSession, expire_on_commit=False
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,215 @@
+"""SQLModel tables. Enumerated values are stored as short strings (no database ENUM types),
+money as integer minor units (grosze, kopecks, bani), moments as UTC (`UTCDateTime`).
+
+Deals and their events are never deleted: a deal is moved on or closed, and every change is an
+appended `DealEvent`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, MetaData, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.domain import DealStatus, ReminderStatus, Role
+from bot.storage.types import UTCDateTime
+
+# Constraint names that are stable across SQLite and PostgreSQL (Alembic batch mode needs them).
+SQLModel.metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _utc(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime(), nullable=nullable, index=index)
+
+
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    timezone: str = Field(max_length=64)
+    currency: str = Field(max_length=3)
+    country: str = Field(max_length=2)
+    digest_hour: int = 18
+    # Working days as a bit mask, Monday = bit 0; default Monday to Saturday.
+    work_days: int = 0b0111111
+    work_start_minute: int = 9 * 60
+    work_end_minute: int = 18 * 60
+    invite_code: str | None = Field(default=None, max_length=32, unique=True)
+    deal_counter: int = 0
+    created_at: datetime = _utc(nullable=False)
+
+
+class User(SQLModel, table=True):
+    """A Telegram user who has written to the bot; the id is Telegram's."""
+
+    __tablename__ = "app_user"  # "user" is reserved in PostgreSQL
+
+    id: int = Field(sa_type=BigInteger, primary_key=True)
+    first_name: str = Field(default="", max_length=256)
+    last_name: str | None = Field(default=None, max_length=256)
+    username: str | None = Field(default=None, max_length=64)
+    language: str = Field(max_length=5)
+    language_chosen: bool = False
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    bot_blocked: bool = False
+    created_at: datetime = _utc(nullable=False)
+    last_seen_at: datetime = _utc(nullable=False)
+
+
+class Member(SQLModel, table=True):
+    """A user's membership of a team; kept after deactivation so history keeps its owners."""
+
+    __table_args__ = (UniqueConstraint("team_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    user_id: int = Field(sa_type=BigInteger, foreign_key="app_user.id", index=True)
+    role: str = Field(default=Role.SALESPERSON, max_length=16)
+    active: bool = True
+    morning_agenda: bool = True
+    joined_at: datetime = _utc(nullable=False)
+    deactivated_at: datetime | None = _utc()
+
+
+class Stage(SQLModel, table=True):
+    """A step of a team's pipeline. Default stages carry a `key` and are translated; a custom
+    or renamed stage carries `name`, shown as typed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    key: str | None = Field(default=None, max_length=32)
+    name: str | None = Field(default=None, max_length=64)
+    position: int = 0
+    limit_days: int | None = None
+    retired: bool = False
+
+
+class LossReason(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    key: str | None = Field(default=None, max_length=32)
+    name: str | None = Field(default=None, max_length=64)
+    position: int = 0
+    winback_days: int | None = None
+    retired: bool = False
+
+
+class Client(SQLModel, table=True):
+    __table_args__ = (Index("ix_client_team_id_phone", "team_id", "phone"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    name: str = Field(max_length=200)
+    phone: str | None = Field(default=None, max_length=20)
+    company: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    source: str | None = Field(default=None, max_length=16)
+    created_at: datetime = _utc(nullable=False)
+
+
+class Deal(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("team_id", "number"),
+        Index("ix_deal_team_id_status_owner", "team_id", "status", "owner_member_id"),
+        Index("ix_deal_team_id_next_contact_at", "team_id", "next_contact_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id")
+    number: int
+    client_id: int = Field(foreign_key="client.id", index=True)
+    owner_member_id: int = Field(foreign_key="member.id", index=True)
+    stage_id: int = Field(foreign_key="stage.id")
+    status: str = Field(default=DealStatus.OPEN, max_length=8)
+    value_minor: int | None = Field(default=None, sa_type=BigInteger)
+    currency: str = Field(max_length=3)
+    next_contact_at: datetime | None = _utc()
+    next_step: str | None = Field(default=None, max_length=200)
+    last_note: str | None = Field(default=None, sa_type=Text)
+    loss_reason_id: int | None = Field(default=None, foreign_key="lossreason.id")
+    loss_comment: str | None = Field(default=None, sa_type=Text)
+    winback_at: datetime | None = _utc()
+    handover_at: datetime | None = _utc()
+    stage_entered_at: datetime = _utc(nullable=False)
+    created_at: datetime = _utc(nullable=False)
+    updated_at: datetime = _utc(nullable=False)
+    closed_at: datetime | None = _utc()
+
+
+class DealEvent(SQLModel, table=True):
+    """Append-only log of everything that happens to a deal; analytics read from here."""
+
+    __table_args__ = (
+        Index("ix_dealevent_deal_id_at", "deal_id", "at"),
+        Index("ix_dealevent_team_id_kind_at", "team_id", "kind", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id")
+    deal_id: int = Field(foreign_key="deal.id")
+    kind: str = Field(max_length=24)
+    at: datetime = _utc(nullable=False)
+    actor_member_id: int | None = Field(default=None, foreign_key="member.id")
+    owner_member_id: int | None = Field(default=None, foreign_key="member.id")
+    from_stage_id: int | None = Field(default=None, foreign_key="stage.id")
+    to_stage_id: int | None = Field(default=None, foreign_key="stage.id")
+    activity: str | None = Field(default=None, max_length=16)
+    amount_minor: int | None = Field(default=None, sa_type=BigInteger)
+    reason_id: int | None = Field(default=None, foreign_key="lossreason.id")
+    text: str | None = Field(default=None, sa_type=Text)
+    due_at: datetime | None = _utc()
+    undoes_event_id: int | None = Field(default=None, foreign_key="dealevent.id")
+    data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class Reminder(SQLModel, table=True):
+    """Something to push to a member at a moment; the database is the source of truth."""
+
+    __table_args__ = (Index("ix_reminder_status_due_at", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id")
+    deal_id: int = Field(foreign_key="deal.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    kind: str = Field(max_length=16)
+    due_at: datetime = _utc(nullable=False)
+    status: str = Field(default=ReminderStatus.PENDING, max_length=12)
+    note: str | None = Field(default=None, max_length=200)
+    attempts: int = 0
+    claimed_at: datetime | None = _utc()
+    sent_at: datetime | None = _utc()
+    chat_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = _utc(nullable=False)
+
+
+class ConversationState(SQLModel, table=True):
+    """Which step of which flow a user is in, and what they typed so far: survives restarts."""
+
+    user_id: int = Field(sa_type=BigInteger, primary_key=True)
+    flow: str = Field(max_length=32)
+    step: str = Field(max_length=32)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _utc(nullable=False)
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """Telegram update ids whose writes are committed, so a replayed update writes nothing."""
+
+    update_id: int = Field(sa_type=BigInteger, primary_key=True)
+    at: datetime = _utc(nullable=False, index=True)
+
+
+class GroupNotice(SQLModel, table=True):
+    """Group chats already told that the bot works in private chats only."""
+
+    chat_id: int = Field(sa_type=BigInteger, primary_key=True)
+    at: datetime = _utc(nullable=False)
