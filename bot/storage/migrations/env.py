@@ -8,11 +8,11 @@ import os
 
 from alembic import context
 from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
 
 import bot.storage.models  # noqa: F401  (registers the tables)
 from bot.config import DEFAULT_DATABASE_URL
 from bot.storage.db import Database
-from sqlmodel import SQLModel
 
 target_metadata = SQLModel.metadata
 

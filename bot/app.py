@@ -1,0 +1,110 @@
+"""Wires the whole bot: one builder call, handlers in one ordered place, resources opened in
+`post_init` and closed in `post_shutdown`."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    Defaults,
+    TypeHandler,
+)
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.context import RUNTIME_KEY, BotContext
+from bot.handlers import basics, commands_menu, common, errors, onboarding, settings, team
+from bot.i18n import I18n
+from bot.runtime import Runtime
+from bot.storage.db import Database
+from bot.storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
+
+# How long handled update ids are remembered (polling replays at most the last batch).
+PROCESSED_UPDATES_KEPT = timedelta(days=2)
+RATE_LIMIT_RETRIES = 5
+
+
+def build_application(settings: Settings, *, clock: Clock | None = None) -> BotApplication:
+    runtime = Runtime(
+        settings=settings,
+        db=Database(settings.database_url),
+        i18n=I18n(),
+        clock=clock or SystemClock(),
+    )
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_file_base_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .context_types(ContextTypes(context=BotContext))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    application.bot_data[RUNTIME_KEY] = runtime
+    _register_handlers(application)
+    return application
+
+
+def _register_handlers(application: BotApplication) -> None:
+    # Order matters: group chats are turned away first (-2), then the account, language and
+    # pending flow are loaded (-1); in group 0 the first matching handler wins, so feature
+    # modules come before the catch-alls in `basics`.
+    application.add_handler(TypeHandler(Update, basics.group_chat), group=-2)
+    application.add_handler(TypeHandler(Update, common.load_account), group=-1)
+    onboarding.register(application)
+    team.register(application)
+    settings.register(application)
+    basics.register(application)
+    application.add_error_handler(errors.on_error)
+
+
+def runtime_of(application: BotApplication) -> Runtime:
+    runtime = application.bot_data[RUNTIME_KEY]
+    assert isinstance(runtime, Runtime)
+    return runtime
+
+
+async def _post_init(application: BotApplication) -> None:
+    runtime = runtime_of(application)
+    await upgrade(runtime.db)
+    runtime.bot_username = application.bot.username
+    await commands_menu.set_default_menus(application.bot, runtime.i18n)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            _housekeeping,
+            interval=timedelta(hours=1),
+            first=timedelta(minutes=1),
+            name="housekeeping",
+        )
+    log.info("bot @%s is up (database: %s)", runtime.bot_username, runtime.db.engine.dialect.name)
+
+
+async def _post_shutdown(application: BotApplication) -> None:
+    await runtime_of(application).db.dispose()
+
+
+async def _housekeeping(ctx: BotContext) -> None:
+    runtime = ctx.runtime
+    async with runtime.uow() as uow:
+        await uow.users.forget_processed_before(runtime.clock.now() - PROCESSED_UPDATES_KEPT)
+        await uow.commit()

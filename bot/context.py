@@ -1,0 +1,73 @@
+"""The callback context every handler gets: typed access to the runtime and to who is asking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.domain import Role
+from bot.i18n import Translator
+from bot.runtime import Runtime
+from bot.storage.models import ConversationState, Member, Team, User
+from bot.storage.unit_of_work import UnitOfWork
+
+RUNTIME_KEY = "runtime"
+
+
+@dataclass
+class Account:
+    """The person behind an update, as the database knows them."""
+
+    user: User
+    team: Team | None = None
+    member: Member | None = None
+    # The team that turned this person's access off, when they have no team now.
+    lost_team: Team | None = None
+
+    @property
+    def is_manager(self) -> bool:
+        return self.member is not None and self.member.role == Role.MANAGER
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """Filled by the account loader (handler group -1) before any feature handler runs."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+        self.account: Account | None = None
+        self.flow: ConversationState | None = None
+        self.left_flow: ConversationState | None = None  # ended by this command or tap
+        self.update_id: int | None = None
+        self._t: Translator | None = None
+
+    @property
+    def runtime(self) -> Runtime:
+        runtime = self.application.bot_data[RUNTIME_KEY]
+        assert isinstance(runtime, Runtime)
+        return runtime
+
+    @property
+    def t(self) -> Translator:
+        if self._t is None:
+            self._t = self.runtime.i18n.translator("en")
+        return self._t
+
+    @t.setter
+    def t(self, translator: Translator) -> None:
+        self._t = translator
+
+    def db(self) -> UnitOfWork:
+        """A unit of work that marks this update as handled when it commits."""
+        return self.runtime.uow(update_id=self.update_id)
+
+    @property
+    def me(self) -> Account:
+        assert self.account is not None, "account loader did not run"
+        return self.account

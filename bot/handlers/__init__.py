@@ -1,0 +1,1 @@
+"""Telegram-facing code: parse the update, call a service, render the answer."""

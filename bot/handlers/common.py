@@ -1,0 +1,251 @@
+"""Plumbing shared by every handler: who is asking, guards, answering and notifying."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from html import escape
+from typing import Any, TypeAlias
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import ApplicationHandlerStop
+
+from bot.context import Account, BotContext
+from bot.domain import Language
+from bot.i18n import Translator
+from bot.services.errors import Problem, RuleError
+from bot.services.teams import active_membership
+from bot.storage.models import User
+from bot.storage.unit_of_work import DuplicateUpdate
+
+log = logging.getLogger(__name__)
+
+Handler: TypeAlias = Callable[[Update, BotContext], Awaitable[None]]
+
+# Bad requests that are part of normal life: a double tap, an old button.
+HARMLESS_BAD_REQUESTS = ("message is not modified", "query is too old", "query id is invalid")
+
+
+def h(text: object) -> str:
+    """Escape user text (names, notes, team names) for HTML messages."""
+    return escape(str(text), quote=False)
+
+
+def display_name(user: User) -> str:
+    name = " ".join(part for part in (user.first_name, user.last_name) if part)
+    if name:
+        return name
+    return f"@{user.username}" if user.username else str(user.id)
+
+
+# --- loading the account (handler group -1) -----------------------------------------------
+async def load_account(update: Update, ctx: BotContext) -> None:
+    """Find or create the user, their team and pending flow; pick the language."""
+    tg_user = update.effective_user
+    chat = update.effective_chat
+    if tg_user is None or chat is None or chat.type != ChatType.PRIVATE:
+        return
+    runtime = ctx.runtime
+    ctx.update_id = update.update_id
+    now = runtime.clock.now()
+    async with runtime.uow() as uow:
+        if await uow.users.is_processed(update.update_id):
+            log.info("update %s was handled before; skipped", update.update_id)
+            raise ApplicationHandlerStop
+        user = await uow.users.get(tg_user.id)
+        if user is None:
+            user = User(
+                id=tg_user.id,
+                language=Language.from_telegram(tg_user.language_code).value,
+                created_at=now,
+                last_seen_at=now,
+            )
+        user.first_name = tg_user.first_name[:256]
+        user.last_name = tg_user.last_name[:256] if tg_user.last_name else None
+        user.username = tg_user.username
+        user.last_seen_at = now
+        if update.my_chat_member is None:
+            user.bot_blocked = False
+        await uow.users.add(user)
+        account = Account(user=user)
+        membership = await active_membership(uow, user)
+        if membership is not None:
+            account.team, account.member = membership
+        elif user.team_id is not None:
+            account.lost_team = await uow.teams.get(user.team_id)
+        flow = await uow.conversations.get(user.id)
+        if flow is not None and _leaves_flow(update, flow.flow):
+            await uow.conversations.clear(user.id)
+            ctx.left_flow, flow = flow, None
+        await uow.commit()
+    ctx.account = account
+    ctx.flow = flow
+    ctx.t = runtime.i18n.translator(
+        user.language, account.team.timezone if account.team else "UTC"
+    )
+
+
+def _leaves_flow(update: Update, flow: str) -> bool:
+    """A command, or a button of another screen, ends a pending text step."""
+    if update.callback_query is not None:
+        return (update.callback_query.data or "").split(":", 1)[0] != flow
+    message = update.effective_message
+    return bool(message and message.text and message.text.startswith("/"))
+
+
+# --- guards -------------------------------------------------------------------------------
+def member_only(handler: Handler) -> Handler:
+    """Only for people in a team; others are told how to get into one."""
+
+    @functools.wraps(handler)
+    async def guarded(update: Update, ctx: BotContext) -> None:
+        if ctx.me.member is None:
+            await answer(update, ctx, not_in_team_text(ctx))
+            return
+        await handler(update, ctx)
+
+    return guarded
+
+
+def manager_only(handler: Handler) -> Handler:
+    @functools.wraps(handler)
+    async def guarded(update: Update, ctx: BotContext) -> None:
+        if ctx.me.member is None:
+            await answer(update, ctx, not_in_team_text(ctx))
+            return
+        if not ctx.me.is_manager:
+            await answer(update, ctx, ctx.t._("Only a manager can do this."), alert=True)
+            return
+        await handler(update, ctx)
+
+    return guarded
+
+
+def not_in_team_text(ctx: BotContext) -> str:
+    t = ctx.t
+    if ctx.me.lost_team is not None:
+        return t._(
+            "Your access to <b>{team}</b> has been turned off by a manager. "
+            "Send /start to create or join a team."
+        ).format(team=h(ctx.me.lost_team.name))
+    return t._("You are not in a team yet. Send /start to create one or to join yours.")
+
+
+def problem_text(t: Translator, error: RuleError) -> str:
+    """The translated answer to a broken rule."""
+    details = {key: h(value) for key, value in error.details.items()}
+    texts = {
+        Problem.NOT_ALLOWED_TO_CREATE: t._(
+            "Only the bot's administrators can create teams here. "
+            "Ask your manager for an invite link."
+        ),
+        Problem.ALREADY_IN_TEAM: t._("You are already in team <b>{team}</b>."),
+        Problem.ALREADY_IN_THIS_TEAM: t._("You are already in <b>{team}</b>."),
+        Problem.INVALID_INVITE: t._(
+            "This invite link does not work: it may have been replaced by a new one. "
+            "Ask your manager for the current link."
+        ),
+        Problem.DEACTIVATED_HERE: t._(
+            "Your access to <b>{team}</b> is turned off. "
+            "Ask a manager of the team to turn it back on."
+        ),
+        Problem.LAST_MANAGER: t._(
+            "A team needs at least one manager. Make someone else a manager first."
+        ),
+        Problem.NOT_IN_TEAM: t._(
+            "You are not in a team yet. Send /start to create one or to join yours."
+        ),
+        Problem.NAME_EMPTY: t._("The name can't be empty. Send it again."),
+        Problem.NAME_TOO_LONG: t._(
+            "That's too long: {limit} characters at most. Send a shorter one."
+        ),
+        Problem.STALE: t._("This button is out of date. Nothing was changed."),
+        Problem.BAD_VALUE: t._("I couldn't read that. Try again."),
+    }
+    text = texts[error.problem]
+    return text.format(**details) if details else text
+
+
+# --- answering ----------------------------------------------------------------------------
+async def answer(
+    update: Update,
+    ctx: BotContext,
+    text: str,
+    keyboard: InlineKeyboardMarkup | None = None,
+    *,
+    edit: bool = False,
+    alert: bool = False,
+) -> Message | None:
+    """Reply to whatever the user did.
+
+    After a button tap: with `edit`, the tapped message is edited in place; without it, a short
+    alert-free toast is shown when `alert` is False and the text goes out as a new message.
+    """
+    query = update.callback_query
+    if query is not None:
+        await acknowledge(update, text if alert else None, alert=alert)
+        if alert:
+            return None
+        if edit and query.message is not None:
+            try:
+                edited = await query.edit_message_text(text, reply_markup=keyboard)
+            except BadRequest as error:
+                if "not modified" not in error.message.lower():
+                    raise
+                return None
+            return edited if isinstance(edited, Message) else None
+    chat = update.effective_chat
+    assert chat is not None
+    return await ctx.bot.send_message(chat.id, text, reply_markup=keyboard)
+
+
+async def acknowledge(update: Update, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer a callback query once; an old or already answered query is not an error."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer(text[:200] if text else None, show_alert=alert)
+    except BadRequest as error:
+        if not is_harmless(error):
+            raise
+
+
+def is_harmless(error: BadRequest) -> bool:
+    message = error.message.lower()
+    return any(part in message for part in HARMLESS_BAD_REQUESTS)
+
+
+async def notify(ctx: BotContext, user: User, text: str, **kwargs: Any) -> bool:
+    """Send to another user; one who blocked the bot is marked, and the rest goes on."""
+    try:
+        await ctx.bot.send_message(user.id, text, **kwargs)
+    except Forbidden:
+        async with ctx.runtime.uow() as uow:
+            await uow.users.mark_blocked(user.id, True)
+            await uow.commit()
+        log.info("user %s blocked the bot; marked", user.id)
+        return False
+    return True
+
+
+def translator_for(ctx: BotContext, user: User, timezone: str = "UTC") -> Translator:
+    return ctx.runtime.i18n.translator(user.language, timezone)
+
+
+async def run_rule(update: Update, ctx: BotContext, action: Callable[[], Awaitable[None]]) -> bool:
+    """Run an action; a broken rule becomes a translated answer (and False), a replayed update
+    is skipped silently (its writes were committed before)."""
+    try:
+        await action()
+    except RuleError as error:
+        # After a button tap the answer is a pop-up: the screen under it stays as it was.
+        tapped = update.callback_query is not None
+        await answer(update, ctx, problem_text(ctx.t, error), alert=tapped)
+        return False
+    except DuplicateUpdate:
+        log.info("update %s replayed; its writes were already committed", ctx.update_id)
+    return True

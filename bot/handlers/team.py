@@ -1,0 +1,263 @@
+"""/team: the team's people, the invite link, and a manager's promote / demote / access."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.context import BotContext
+from bot.domain import Role
+from bot.handlers import commands_menu
+from bot.handlers.common import (
+    answer,
+    display_name,
+    h,
+    manager_only,
+    member_only,
+    notify,
+    run_rule,
+    translator_for,
+)
+from bot.keyboards import TEAM, args, button, data, markup, pattern, rows
+from bot.services import teams
+from bot.services.errors import Problem, RuleError
+from bot.storage.teams import MemberView
+
+PAGE_SIZE = 10
+
+
+def _role_icon(view: MemberView) -> str:
+    if not view.member.active:
+        return "⛔"
+    return "👑" if view.member.role == Role.MANAGER else "👤"
+
+
+def _role_label(ctx: BotContext, view: MemberView) -> str:
+    t = ctx.t
+    if not view.member.active:
+        return t._("access off")
+    return t._("manager") if view.member.role == Role.MANAGER else t._("salesperson")
+
+
+async def _team_screen(ctx: BotContext, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    t = ctx.t
+    team, me = ctx.me.team, ctx.me.member
+    assert team is not None and team.id is not None and me is not None
+    async with ctx.runtime.uow() as uow:
+        people = await uow.teams.members(team.id)
+    active = sum(1 for view in people if view.member.active)
+    header = t.ngettext(
+        "👥 <b>{team}</b>: {n} person", "👥 <b>{team}</b>: {n} people", active
+    ).format(team=h(team.name), n=t.number(active))
+    if not ctx.me.is_manager:
+        managers = ", ".join(
+            h(display_name(v.user))
+            for v in people
+            if v.member.active and v.member.role == Role.MANAGER
+        )
+        return "\n".join([header, t._("Managers: {names}").format(names=managers)]), None
+    pages = max(1, -(-len(people) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    shown = people[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    lines = [header, ""]
+    for view in shown:
+        you = t._(" (you)") if view.member.id == me.id else ""
+        lines.append(
+            f"{_role_icon(view)} {h(display_name(view.user))}{you}: {_role_label(ctx, view)}"
+        )
+    assert team.invite_code is not None
+    lines += [
+        "",
+        t._("Invite link (works for everyone you send it to, until you make a new one):"),
+        ctx.runtime.link(teams.INVITE_PREFIX + team.invite_code),
+        "",
+        t._("Tap a person to change their role or access."),
+    ]
+    people_buttons = [
+        button(f"{_role_icon(v)} {display_name(v.user)[:40]}", data(TEAM, "m", v.member.id))
+        for v in shown
+    ]
+    paging = []
+    if page > 0:
+        paging.append(button("◀️", data(TEAM, "list", page - 1)))
+    if page < pages - 1:
+        paging.append(button("▶️", data(TEAM, "list", page + 1)))
+    keyboard = markup(
+        *rows(people_buttons, 2),
+        paging,
+        [button(t._("🔄 New invite link"), data(TEAM, "inv"))],
+    )
+    return "\n".join(lines), keyboard
+
+
+@member_only
+async def team_command(update: Update, ctx: BotContext) -> None:
+    text, keyboard = await _team_screen(ctx, 0)
+    await answer(update, ctx, text, keyboard)
+
+
+@manager_only
+async def show_page(update: Update, ctx: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    page = args(query.data, 1)[0]
+    text, keyboard = await _team_screen(ctx, int(page) if page.isdigit() else 0)
+    await answer(update, ctx, text, keyboard, edit=True)
+
+
+async def _member_view(ctx: BotContext, raw_id: str) -> MemberView:
+    """A member of the asking manager's team, or a stale-button error."""
+    team = ctx.me.team
+    assert team is not None and team.id is not None
+    if raw_id.isdigit():
+        async with ctx.runtime.uow() as uow:
+            for view in await uow.teams.members(team.id):
+                if view.member.id == int(raw_id):
+                    return view
+    raise RuleError(Problem.STALE)
+
+
+def _member_screen(ctx: BotContext, view: MemberView) -> tuple[str, InlineKeyboardMarkup]:
+    t = ctx.t
+    member = view.member
+    lines = [
+        f"{_role_icon(view)} <b>{h(display_name(view.user))}</b>",
+        t._("Role: {role}").format(role=_role_label(ctx, view)),
+        t._("In the team since {date}").format(date=t.date(member.joined_at)),
+    ]
+    if view.user.username:
+        lines.append(f"@{h(view.user.username)}")
+    buttons = []
+    if member.active and member.role == Role.SALESPERSON:
+        buttons.append(button(t._("👑 Make manager"), data(TEAM, "mgr", member.id)))
+    if member.active and member.role == Role.MANAGER:
+        buttons.append(button(t._("👤 Make salesperson"), data(TEAM, "sp", member.id)))
+    if member.active:
+        buttons.append(button(t._("⛔ Turn off access"), data(TEAM, "off", member.id)))
+    else:
+        buttons.append(button(t._("✅ Give access back"), data(TEAM, "on", member.id)))
+    keyboard = markup(*rows(buttons, 1), [button(t._("◀️ Back"), data(TEAM, "list", 0))])
+    return "\n".join(lines), keyboard
+
+
+@manager_only
+async def show_member(update: Update, ctx: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+
+    async def show() -> None:
+        view = await _member_view(ctx, args(query.data, 1)[0])
+        text, keyboard = _member_screen(ctx, view)
+        await answer(update, ctx, text, keyboard, edit=True)
+
+    await run_rule(update, ctx, show)
+
+
+@manager_only
+async def change_member(update: Update, ctx: BotContext) -> None:
+    """Promote, demote, turn access off (after a confirmation) or back on."""
+    query = update.callback_query
+    assert query is not None
+    action = (query.data or "").split(":")[1]
+    raw_id = args(query.data, 1)[0]
+    actor = ctx.me.member
+    team = ctx.me.team
+    assert actor is not None and team is not None
+    t = ctx.t
+
+    async def change() -> None:
+        view = await _member_view(ctx, raw_id)
+        if action == "off":
+            name = h(display_name(view.user))
+            text = t._(
+                "Turn off access for {name}? They will no longer see the team's deals. "
+                "Their history stays."
+            ).format(name=name)
+            keyboard = markup(
+                [button(t._("⛔ Yes, turn off"), data(TEAM, "offok", view.member.id))],
+                [button(t._("◀️ Back"), data(TEAM, "m", view.member.id))],
+            )
+            await answer(update, ctx, text, keyboard, edit=True)
+            return
+        member_id = view.member.id
+        assert member_id is not None
+        async with ctx.db() as uow:
+            now = ctx.runtime.clock.now()
+            before = view.member.model_copy()
+            if action == "mgr":
+                member = await teams.set_role(uow, actor, member_id, Role.MANAGER)
+            elif action == "sp":
+                member = await teams.set_role(uow, actor, member_id, Role.SALESPERSON)
+            elif action == "offok":
+                member = await teams.deactivate(uow, actor, member_id, now)
+            else:
+                member = await teams.reactivate(uow, actor, member_id)
+            await uow.commit()
+        changed = (before.role, before.active) != (member.role, member.active)
+        updated = MemberView(member, view.user)
+        if member.id == actor.id:
+            ctx.me.member = member if member.active else None
+        text, keyboard = _member_screen(ctx, updated)
+        await answer(update, ctx, text, keyboard, edit=True)
+        if changed:
+            await commands_menu.sync_for(ctx, view.user, member)
+            if member.id != actor.id:
+                await _tell_member(ctx, updated)
+
+    await run_rule(update, ctx, change)
+
+
+async def _tell_member(ctx: BotContext, view: MemberView) -> None:
+    team = ctx.me.team
+    assert team is not None
+    mt = translator_for(ctx, view.user, team.timezone)
+    if not view.member.active:
+        text = mt._("Your access to <b>{team}</b> has been turned off by a manager.")
+    elif view.member.role == Role.MANAGER:
+        text = mt._("👑 You are now a manager of <b>{team}</b>. /help shows what you can do.")
+    else:
+        text = mt._("👤 You are now a salesperson in <b>{team}</b>.")
+    await notify(ctx, view.user, text.format(team=h(team.name)))
+
+
+@manager_only
+async def renew_invite(update: Update, ctx: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    t = ctx.t
+    if (query.data or "") == data(TEAM, "inv"):
+        text = t._("Make a new invite link? The current link stops working at once.")
+        keyboard = markup(
+            [button(t._("🔄 Yes, new link"), data(TEAM, "invok"))],
+            [button(t._("◀️ Back"), data(TEAM, "list", 0))],
+        )
+        await answer(update, ctx, text, keyboard, edit=True)
+        return
+    team = ctx.me.team
+    assert team is not None and team.id is not None
+
+    async def renew() -> None:
+        async with ctx.db() as uow:
+            fresh = await uow.teams.get(team.id or 0)
+            assert fresh is not None
+            await teams.renew_invite(uow, fresh)
+            await uow.commit()
+        ctx.me.team = fresh
+        text, keyboard = await _team_screen(ctx, 0)
+        await answer(
+            update,
+            ctx,
+            t._("✅ New invite link made. The old one no longer works.") + "\n\n" + text,
+            keyboard,
+            edit=True,
+        )
+
+    await run_rule(update, ctx, renew)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("team", team_command))
+    app.add_handler(CallbackQueryHandler(show_page, pattern=pattern(TEAM, "list")))
+    app.add_handler(CallbackQueryHandler(show_member, pattern=pattern(TEAM, "m")))
+    app.add_handler(CallbackQueryHandler(change_member, pattern=r"^tm:(mgr|sp|off|offok|on):\d+$"))
+    app.add_handler(CallbackQueryHandler(renew_invite, pattern=r"^tm:(inv|invok)$"))

@@ -1,0 +1,140 @@
+"""Translations (gettext catalogs compiled by Babel) and locale-aware formatting.
+
+English is the source language. Every user-facing string goes through a `Translator`:
+`t._("...")`, `t.ngettext("{n} deal", "{n} deals", n).format(n=n)`, `t.pgettext(ctx, "...")`.
+Strings defined at import time are marked with `N_` and translated when shown.
+Catalogs live in `locales/<lang>/LC_MESSAGES/messages.po` and are compiled to `.mo` at start.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_time, get_timezone_location
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, get_currency_name
+from babel.support import NullTranslations, Translations
+
+from bot.domain import Language
+
+log = logging.getLogger(__name__)
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+TRANSLATED = (Language.PL, Language.RU, Language.RO)
+
+# Language names are shown in their own language, never translated.
+LANGUAGE_NAMES: dict[Language, str] = {
+    Language.EN: "🇬🇧 English",
+    Language.PL: "🇵🇱 Polski",
+    Language.RU: "🇷🇺 Русский",
+    Language.RO: "🇷🇴 Română",
+}
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction; it is translated later, where it is shown."""
+    return message
+
+
+class CatalogError(RuntimeError):
+    pass
+
+
+def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> list[Path]:
+    """Compile every `.po` whose `.mo` is missing or older; returns the files written."""
+    written = []
+    for po_path in sorted(locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parent.parent.name)
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog, use_fuzzy=False)
+        written.append(mo_path)
+    return written
+
+
+class Translator:
+    """Messages and formatting for one language, in one team's time zone."""
+
+    def __init__(self, language: Language, translations: NullTranslations, tz: str) -> None:
+        self.language = language
+        self.locale = Locale.parse(language.value)
+        self._translations = translations
+        self.tz = ZoneInfo(tz)
+
+    # --- messages ---------------------------------------------------------------------
+    def _(self, message: str) -> str:
+        return self._translations.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self._translations.ngettext(singular, plural, n)
+
+    def pgettext(self, context: str, message: str) -> str:
+        return self._translations.pgettext(context, message)
+
+    # --- numbers and money ------------------------------------------------------------
+    def number(self, value: int | float) -> str:
+        return format_decimal(value, locale=self.locale)
+
+    def money(self, amount_minor: int, currency: str) -> str:
+        """`95 000 zł`, `95.000 RON`: whole amounts without decimals, as prices are written."""
+        pattern = copy.copy(self.locale.currency_formats["standard"])
+        amount = amount_minor / 100
+        if amount_minor % 100 == 0:
+            pattern.frac_prec = (0, 0)
+            return pattern.apply(
+                amount_minor // 100, self.locale, currency=currency, currency_digits=False
+            )
+        return pattern.apply(amount, self.locale, currency=currency)
+
+    def currency_name(self, currency: str) -> str:
+        return get_currency_name(currency, locale=self.locale)
+
+    # --- dates and times (shown in the team's zone) -----------------------------------
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.tz)
+
+    def datetime(self, moment: datetime) -> str:
+        """`15 grudnia, 14:30`."""
+        return format_datetime(self.local(moment), "d MMMM, HH:mm", locale=self.locale)
+
+    def date(self, day: date | datetime) -> str:
+        if isinstance(day, datetime):
+            day = self.local(day).date()
+        return format_date(day, "d MMMM yyyy", locale=self.locale)
+
+    def time(self, moment: datetime) -> str:
+        return format_time(self.local(moment), "HH:mm", locale=self.locale)
+
+    def country_name(self, country: str) -> str:
+        return self.locale.territories.get(country.upper(), country.upper())
+
+    def timezone_name(self, tz: str) -> str:
+        return get_timezone_location(ZoneInfo(tz), locale=self.locale)
+
+
+class I18n:
+    """Loads the compiled catalogs once and hands out translators."""
+
+    def __init__(self, locales_dir: Path = LOCALES_DIR) -> None:
+        compile_catalogs(locales_dir)
+        self._catalogs: dict[Language, NullTranslations] = {Language.EN: NullTranslations()}
+        for language in TRANSLATED:
+            mo_path = locales_dir / language.value / "LC_MESSAGES" / f"{DOMAIN}.mo"
+            if not mo_path.exists():
+                raise CatalogError(f"missing compiled catalog {mo_path}")
+            with mo_path.open("rb") as mo_file:
+                self._catalogs[language] = Translations(mo_file, domain=DOMAIN)
+
+    def translator(self, language: str | Language, tz: str = "UTC") -> Translator:
+        lang = Language(language) if language in Language._value2member_map_ else Language.EN
+        return Translator(lang, self._catalogs[lang], tz)

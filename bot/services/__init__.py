@@ -1,0 +1,1 @@
+"""Business rules, free of Telegram and SQL: handlers call these, tests call them directly."""

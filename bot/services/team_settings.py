@@ -1,0 +1,93 @@
+"""A team's settings: name, time zone, currency, phone country, digest hour. Values are checked
+against the libraries that know them (zoneinfo, Babel, phonenumbers)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cache
+from zoneinfo import available_timezones
+
+import phonenumbers
+from babel.numbers import list_currencies
+
+from bot.domain import Role
+from bot.services.errors import Problem, RuleError
+from bot.services.teams import clean_team_name
+from bot.storage.models import Member, Team
+from bot.storage.unit_of_work import UnitOfWork
+
+
+class Setting(StrEnum):
+    NAME = "name"
+    TIMEZONE = "tz"
+    CURRENCY = "cur"
+    COUNTRY = "cc"
+    DIGEST_HOUR = "dh"
+
+
+# Offered as buttons; anything else valid can be typed.
+COMMON_TIMEZONES = (
+    "Europe/Warsaw",
+    "Europe/Moscow",
+    "Europe/Bucharest",
+    "Europe/Chisinau",
+    "Europe/Kyiv",
+    "Europe/Minsk",
+    "Europe/Berlin",
+    "Europe/London",
+)
+COMMON_CURRENCIES = ("PLN", "RUB", "RON", "MDL", "EUR", "USD", "UAH", "BYN", "KZT", "GBP")
+COMMON_COUNTRIES = ("PL", "RU", "RO", "MD", "UA", "BY", "KZ", "DE", "GB")
+
+
+@cache
+def _timezones() -> dict[str, str]:
+    return {name.lower(): name for name in available_timezones()}
+
+
+def clean_timezone(raw: str) -> str:
+    name = _timezones().get(raw.strip().replace(" ", "_").lower())
+    if name is None:
+        raise RuleError(Problem.BAD_VALUE)
+    return name
+
+
+def clean_currency(raw: str) -> str:
+    code = raw.strip().upper()
+    if len(code) != 3 or code not in list_currencies():
+        raise RuleError(Problem.BAD_VALUE)
+    return code
+
+
+def clean_country(raw: str) -> str:
+    code = raw.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise RuleError(Problem.BAD_VALUE)
+    return code
+
+
+def clean_hour(raw: str) -> int:
+    text = raw.strip().split(":")[0]
+    if not text.isdigit() or not 0 <= int(text) <= 23:
+        raise RuleError(Problem.BAD_VALUE)
+    return int(text)
+
+
+async def change_setting(uow: UnitOfWork, actor: Member, setting: Setting, raw: str) -> Team:
+    """Validate and store one setting; only an active manager of the team may."""
+    if actor.role != Role.MANAGER or not actor.active:
+        raise RuleError(Problem.STALE)
+    team = await uow.teams.get(actor.team_id)
+    assert team is not None
+    if setting == Setting.NAME:
+        team.name = clean_team_name(raw)
+    elif setting == Setting.TIMEZONE:
+        team.timezone = clean_timezone(raw)
+    elif setting == Setting.CURRENCY:
+        team.currency = clean_currency(raw)
+    elif setting == Setting.COUNTRY:
+        team.country = clean_country(raw)
+    else:
+        team.digest_hour = clean_hour(raw)
+    await uow.teams.save(team)
+    return team

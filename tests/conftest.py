@@ -1,0 +1,97 @@
+"""Fixtures shared by every test: a fresh database on each backend, a clock the test drives.
+
+Tests that take `db_url` (directly or through another fixture) run once per database named by
+`--db` (default: both SQLite and PostgreSQL). PostgreSQL is the local server at
+127.0.0.1:5432 (user postgres, database `test`); `TEST_POSTGRES_URL` points elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.i18n import I18n
+from bot.storage.db import Database
+from bot.storage.migrate import upgrade
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        action="append",
+        choices=BACKENDS,
+        help="database backend(s) to run storage and end-to-end tests on (default: both)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("db") or list(BACKENDS)
+        metafunc.parametrize("backend", chosen, ids=chosen)
+
+
+async def _reset_postgres() -> None:
+    """An empty `public` schema: every test starts from nothing, like a new installation."""
+    import asyncpg
+
+    dsn = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
+    try:
+        connection = await asyncpg.connect(dsn, timeout=5)
+    except (OSError, asyncpg.PostgresError) as error:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {POSTGRES_URL} ({error}). Start it, or run "
+            "only SQLite with `--db sqlite`.",
+            pytrace=False,
+        )
+    try:
+        await connection.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+async def db_url(backend: str, tmp_path: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'crm.sqlite3'}"
+    await _reset_postgres()
+    return POSTGRES_URL
+
+
+@pytest.fixture
+async def database(db_url: str) -> AsyncIterator[Database]:
+    """A migrated, empty database."""
+    database = Database(db_url)
+    await upgrade(database)
+    yield database
+    await database.dispose()
+
+
+class FakeClock:
+    """Time the test moves by hand; aware UTC like the real one."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.moment = start or datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def advance(self, **delta: float) -> datetime:
+        self.moment += timedelta(**delta)
+        return self.moment
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(scope="session")
+def i18n() -> I18n:
+    return I18n()
