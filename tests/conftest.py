@@ -8,15 +8,22 @@ Tests that take `db_url` (directly or through another fixture) run once per data
 from __future__ import annotations
 
 import os
+
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from bot.i18n import I18n
 from bot.storage.db import Database
 from bot.storage.migrate import upgrade
+from tests.fakes.telegram_server import FakeTelegram
+
+if TYPE_CHECKING:
+    from tests.harness import BotRunner
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = ("sqlite", "postgresql")
@@ -95,3 +102,26 @@ def clock() -> FakeClock:
 @pytest.fixture(scope="session")
 def i18n() -> I18n:
     return I18n()
+
+
+@pytest.fixture
+async def fake_telegram() -> AsyncIterator[FakeTelegram]:
+    # Flood limits stay on (1 message a second per chat) with a burst that lets a scripted
+    # user tap through screens as fast as a thumb would.
+    fake = FakeTelegram(chat_burst=6)
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def bot(
+    fake_telegram: FakeTelegram, db_url: str, clock: FakeClock
+) -> AsyncIterator[BotRunner]:
+    """The real bot, started against the fake Bot API on a fresh database."""
+    from tests.harness import BotRunner
+
+    runner = BotRunner(fake_telegram, db_url, clock)
+    await runner.start()
+    yield runner
+    await runner.stop()

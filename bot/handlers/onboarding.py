@@ -85,8 +85,8 @@ def _welcome_screen(ctx: BotContext) -> tuple[str, InlineKeyboardMarkup]:
     ]
     keyboard = markup(
         *language_rows("start"),
-        [button(t._("➕ Create a team"), data(ONBOARDING, "create"))],
-        [button(t._("🔗 Join a team"), data(ONBOARDING, "join"))],
+        [button(t.pgettext("button", "➕ Create a team"), data(ONBOARDING, "create"))],
+        [button(t.pgettext("button", "🔗 Join a team"), data(ONBOARDING, "join"))],
     )
     return "\n".join(lines), keyboard
 
@@ -116,7 +116,7 @@ async def choose_language(update: Update, ctx: BotContext) -> None:
     """`lang:<where>:<code>`: set the language, then redraw the screen it was chosen on."""
     query = update.callback_query
     assert query is not None
-    where, code = args(query.data, 2)[:2]
+    where, code = (query.data or "").split(":")[1], args(query.data, 1)[0]
     if code not in Language._value2member_map_:
         await answer(update, ctx, problem_text(ctx.t, RuleError(Problem.STALE)), alert=True)
         return
@@ -248,7 +248,10 @@ async def _offer_join(update: Update, ctx: BotContext, code: str) -> None:
         "Join <b>{team}</b>?"
     ).format(current=h(plan.leaving.name), team=h(plan.team.name))
     keyboard = markup(
-        [button(t._("✅ Join"), data(JOIN, "yes", code)), button(t._("✖️ Stay"), data(JOIN, "no"))]
+        [
+            button(t.pgettext("button", "✅ Join"), data(JOIN, "yes", code)),
+            button(t.pgettext("button", "✖️ Stay"), data(JOIN, "no")),
+        ]
     )
     await answer(update, ctx, text, keyboard)
 

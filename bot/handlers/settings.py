@@ -38,14 +38,20 @@ def _settings_screen(ctx: BotContext) -> tuple[str, InlineKeyboardMarkup]:
     )
     keyboard = markup(
         [
-            button(t._("✏️ Name"), data(SETTINGS, "ask", Setting.NAME)),
-            button(t._("🕒 Time zone"), data(SETTINGS, "ask", Setting.TIMEZONE)),
+            button(t.pgettext("button", "✏️ Name"), data(SETTINGS, "ask", Setting.NAME)),
+            button(t.pgettext("button", "🕒 Time zone"), data(SETTINGS, "ask", Setting.TIMEZONE)),
         ],
         [
-            button(t._("💰 Currency"), data(SETTINGS, "ask", Setting.CURRENCY)),
-            button(t._("☎️ Phone country"), data(SETTINGS, "ask", Setting.COUNTRY)),
+            button(t.pgettext("button", "💰 Currency"), data(SETTINGS, "ask", Setting.CURRENCY)),
+            button(
+                t.pgettext("button", "☎️ Phone country"), data(SETTINGS, "ask", Setting.COUNTRY)
+            ),
         ],
-        [button(t._("📨 Digest time"), data(SETTINGS, "ask", Setting.DIGEST_HOUR))],
+        [
+            button(
+                t.pgettext("button", "📨 Digest time"), data(SETTINGS, "ask", Setting.DIGEST_HOUR)
+            )
+        ],
     )
     return text, keyboard
 
@@ -59,7 +65,7 @@ async def settings_command(update: Update, ctx: BotContext) -> None:
 def _choices(ctx: BotContext, setting: Setting) -> tuple[str, InlineKeyboardMarkup]:
     """The question for one setting, with buttons for the usual answers."""
     t = ctx.t
-    back = [button(t._("◀️ Back"), data(SETTINGS, "show"))]
+    back = [button(t.pgettext("button", "◀️ Back"), data(SETTINGS, "show"))]
     if setting == Setting.NAME:
         prompt = t._("Send the new team name ({limit} characters at most).").format(
             limit=TEAM_NAME_MAX

@@ -85,7 +85,7 @@ async def _team_screen(ctx: BotContext, page: int) -> tuple[str, InlineKeyboardM
     keyboard = markup(
         *rows(people_buttons, 2),
         paging,
-        [button(t._("🔄 New invite link"), data(TEAM, "inv"))],
+        [button(t.pgettext("button", "🔄 New invite link"), data(TEAM, "inv"))],
     )
     return "\n".join(lines), keyboard
 
@@ -129,14 +129,24 @@ def _member_screen(ctx: BotContext, view: MemberView) -> tuple[str, InlineKeyboa
         lines.append(f"@{h(view.user.username)}")
     buttons = []
     if member.active and member.role == Role.SALESPERSON:
-        buttons.append(button(t._("👑 Make manager"), data(TEAM, "mgr", member.id)))
+        buttons.append(
+            button(t.pgettext("button", "👑 Make manager"), data(TEAM, "mgr", member.id))
+        )
     if member.active and member.role == Role.MANAGER:
-        buttons.append(button(t._("👤 Make salesperson"), data(TEAM, "sp", member.id)))
+        buttons.append(
+            button(t.pgettext("button", "👤 Make salesperson"), data(TEAM, "sp", member.id))
+        )
     if member.active:
-        buttons.append(button(t._("⛔ Turn off access"), data(TEAM, "off", member.id)))
+        buttons.append(
+            button(t.pgettext("button", "⛔ Turn off access"), data(TEAM, "off", member.id))
+        )
     else:
-        buttons.append(button(t._("✅ Give access back"), data(TEAM, "on", member.id)))
-    keyboard = markup(*rows(buttons, 1), [button(t._("◀️ Back"), data(TEAM, "list", 0))])
+        buttons.append(
+            button(t.pgettext("button", "✅ Give access back"), data(TEAM, "on", member.id))
+        )
+    keyboard = markup(
+        *rows(buttons, 1), [button(t.pgettext("button", "◀️ Back"), data(TEAM, "list", 0))]
+    )
     return "\n".join(lines), keyboard
 
 
@@ -174,8 +184,13 @@ async def change_member(update: Update, ctx: BotContext) -> None:
                 "Their history stays."
             ).format(name=name)
             keyboard = markup(
-                [button(t._("⛔ Yes, turn off"), data(TEAM, "offok", view.member.id))],
-                [button(t._("◀️ Back"), data(TEAM, "m", view.member.id))],
+                [
+                    button(
+                        t.pgettext("button", "⛔ Yes, turn off"),
+                        data(TEAM, "offok", view.member.id),
+                    )
+                ],
+                [button(t.pgettext("button", "◀️ Back"), data(TEAM, "m", view.member.id))],
             )
             await answer(update, ctx, text, keyboard, edit=True)
             return
@@ -228,8 +243,8 @@ async def renew_invite(update: Update, ctx: BotContext) -> None:
     if (query.data or "") == data(TEAM, "inv"):
         text = t._("Make a new invite link? The current link stops working at once.")
         keyboard = markup(
-            [button(t._("🔄 Yes, new link"), data(TEAM, "invok"))],
-            [button(t._("◀️ Back"), data(TEAM, "list", 0))],
+            [button(t.pgettext("button", "🔄 Yes, new link"), data(TEAM, "invok"))],
+            [button(t.pgettext("button", "◀️ Back"), data(TEAM, "list", 0))],
         )
         await answer(update, ctx, text, keyboard, edit=True)
         return

@@ -193,11 +193,9 @@ async def deactivate(uow: UnitOfWork, actor: Member, member_id: int, now: dateti
     if not target.active:
         return target
     await _ensure_not_last_manager(uow, target)
+    # The user keeps pointing at the team, so they are told whose access ended; with the
+    # membership inactive they can no longer see anything of it.
     target.active, target.deactivated_at = False, now
-    user = await uow.users.get(target.user_id)
-    if user is not None and user.team_id == target.team_id:
-        user.team_id = None
-        await uow.teams.save(user)
     await uow.teams.save(target)
     return target
 

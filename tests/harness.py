@@ -1,0 +1,67 @@
+"""Runs the real Application against the fake Bot API server, the way `run_polling` would,
+but inside the test's event loop (run_polling would install signal handlers and close it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from telegram import Update
+
+from bot.app import BotApplication, build_application, runtime_of
+from bot.config import Settings
+from bot.i18n import Translator
+from bot.runtime import Runtime
+from tests.conftest import FakeClock
+from tests.fakes.telegram_server import FakeTelegram, FakeUser
+
+
+class BotRunner:
+    def __init__(
+        self, fake: FakeTelegram, db_url: str, clock: FakeClock, admins: Iterable[int] = ()
+    ) -> None:
+        self.fake = fake
+        self.settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            telegram_bot_token=fake.token,
+            telegram_api_base_url=fake.base_url,
+            database_url=db_url,
+            bot_admins=frozenset(admins),
+        )
+        self.clock = clock
+        self.app: BotApplication | None = None
+
+    @property
+    def runtime(self) -> Runtime:
+        assert self.app is not None
+        return runtime_of(self.app)
+
+    def t(self, user: FakeUser) -> Translator:
+        """The translator a user should be answered with (their language as the bot knows it)."""
+        return self.runtime.i18n.translator(user.language_code or "en")
+
+    async def start(self) -> None:
+        app = build_application(self.settings, clock=self.clock)
+        await app.initialize()
+        if app.post_init is not None:
+            await app.post_init(app)
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(
+            poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
+        )
+        self.app = app
+
+    async def stop(self) -> None:
+        app, self.app = self.app, None
+        if app is None:
+            return
+        assert app.updater is not None
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
