@@ -9,8 +9,8 @@ Catalogs live in `locales/<lang>/LC_MESSAGES/messages.po` and are compiled to `.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import logging
-from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -79,7 +79,7 @@ class Translator:
         return self._translations.ngettext(singular, plural, n)
 
     def pgettext(self, context: str, message: str) -> str:
-        return self._translations.pgettext(context, message)
+        return str(self._translations.pgettext(context, message))
 
     # --- numbers and money ------------------------------------------------------------
     def number(self, value: int | float) -> str:
@@ -100,19 +100,19 @@ class Translator:
         return get_currency_name(currency, locale=self.locale)
 
     # --- dates and times (shown in the team's zone) -----------------------------------
-    def local(self, moment: datetime) -> datetime:
+    def local(self, moment: dt.datetime) -> dt.datetime:
         return moment.astimezone(self.tz)
 
-    def datetime(self, moment: datetime) -> str:
+    def datetime(self, moment: dt.datetime) -> str:
         """`15 grudnia, 14:30`."""
         return format_datetime(self.local(moment), "d MMMM, HH:mm", locale=self.locale)
 
-    def date(self, day: date | datetime) -> str:
-        if isinstance(day, datetime):
+    def date(self, day: dt.date | dt.datetime) -> str:
+        if isinstance(day, dt.datetime):
             day = self.local(day).date()
         return format_date(day, "d MMMM yyyy", locale=self.locale)
 
-    def time(self, moment: datetime) -> str:
+    def time(self, moment: dt.datetime) -> str:
         return format_time(self.local(moment), "HH:mm", locale=self.locale)
 
     def country_name(self, country: str) -> str:

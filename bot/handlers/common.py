@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from html import escape
 from typing import Any, TypeAlias
 
@@ -23,7 +23,7 @@ from bot.storage.unit_of_work import DuplicateUpdate
 
 log = logging.getLogger(__name__)
 
-Handler: TypeAlias = Callable[[Update, BotContext], Awaitable[None]]
+Handler: TypeAlias = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
 # Bad requests that are part of normal life: a double tap, an old button.
 HARMLESS_BAD_REQUESTS = ("message is not modified", "query is too old", "query id is invalid")
