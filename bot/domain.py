@@ -103,3 +103,14 @@ DEFAULT_LOSS_REASONS: tuple[tuple[str, int | None], ...] = (
 )
 
 TEAM_NAME_MAX = 64
+CLIENT_NAME_MAX = 200
+COMPANY_MAX = 200
+EMAIL_MAX = 254
+NOTE_MAX = 2000
+COMMENT_MAX = 500
+NEXT_STEP_MAX = 200
+
+# A stage move, a win or a resignation can be taken back this long after it (a mis-tap).
+UNDO_WINDOW_SECONDS = 60
+# The satisfaction call comes this many days after the handover.
+SATISFACTION_CALL_DAYS = 7

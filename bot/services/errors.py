@@ -17,6 +17,16 @@ class Problem(StrEnum):
     NAME_TOO_LONG = "name_too_long"
     STALE = "stale"
     BAD_VALUE = "bad_value"
+    TOO_LONG = "too_long"
+    BAD_PHONE = "bad_phone"
+    BAD_AMOUNT = "bad_amount"
+    BAD_EMAIL = "bad_email"
+    DEAL_NOT_FOUND = "deal_not_found"
+    DEAL_CLOSED = "deal_closed"
+    DEAL_ALREADY_OPEN = "deal_already_open"
+    UNDO_EXPIRED = "undo_expired"
+    WHEN_PAST = "when_past"
+    WHEN_UNREADABLE = "when_unreadable"
 
 
 class RuleError(Exception):

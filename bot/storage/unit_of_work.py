@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.storage.conversations import ConversationRepository
+from bot.storage.deals import DealRepository
 from bot.storage.models import ProcessedUpdate
 from bot.storage.teams import TeamRepository
 from bot.storage.users import UserRepository
@@ -42,6 +43,7 @@ class UnitOfWork:
         self.teams = TeamRepository(self.session)
         self.users = UserRepository(self.session)
         self.conversations = ConversationRepository(self.session)
+        self.deals = DealRepository(self.session)
         return self
 
     async def __aexit__(
