@@ -21,7 +21,20 @@ from telegram.ext import (
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import RUNTIME_KEY, BotContext
-from bot.handlers import basics, commands_menu, common, errors, onboarding, settings, team
+from bot.handlers import (
+    basics,
+    commands_menu,
+    common,
+    deal_actions,
+    deal_card,
+    errors,
+    lists,
+    new_deal,
+    onboarding,
+    settings,
+    team,
+    when_picker,
+)
 from bot.i18n import I18n
 from bot.runtime import Runtime
 from bot.storage.db import Database
@@ -74,6 +87,11 @@ def _register_handlers(application: BotApplication) -> None:
     onboarding.register(application)
     team.register(application)
     settings.register(application)
+    new_deal.register(application)
+    deal_card.register(application)
+    deal_actions.register(application)
+    when_picker.register(application)
+    lists.register(application)
     basics.register(application)
     application.add_error_handler(errors.on_error)
 

@@ -43,6 +43,11 @@ def N_(message: str) -> str:
     return message
 
 
+def NP_(context: str, message: str) -> str:
+    """Mark a string with a context (e.g. "button") for extraction; translate with pgettext."""
+    return message
+
+
 class CatalogError(RuntimeError):
     pass
 

@@ -65,3 +65,46 @@ class BotRunner:
     async def restart(self) -> None:
         await self.stop()
         await self.start()
+
+
+async def seed_team(
+    bot: BotRunner,
+    fake: FakeTelegram,
+    team_name: str,
+    people: list[tuple[int, str, str, str]],
+) -> dict[str, FakeUser]:
+    """A team onboarded directly through the services (onboarding itself is tested elsewhere).
+
+    `people`: (user id, first name, language, "manager" | "salesperson"); the first person is
+    the founding manager and sets the team's defaults from their language.
+    """
+    from bot.domain import Role
+    from bot.services import teams
+    from bot.storage.models import User
+
+    now = bot.clock.now()
+    users: dict[str, FakeUser] = {}
+    async with bot.runtime.uow() as uow:
+        team = None
+        for user_id, name, language, role in people:
+            user = await uow.users.add(
+                User(
+                    id=user_id,
+                    first_name=name,
+                    language=language,
+                    created_at=now,
+                    last_seen_at=now,
+                )
+            )
+            if team is None:
+                team, _ = await teams.create_team(uow, user, team_name, now, allowed=True)
+            else:
+                await teams.join_team(uow, user, team.invite_code or "", now)
+                if role == Role.MANAGER:
+                    member = await uow.teams.member(team.id or 0, user_id)
+                    assert member is not None
+                    member.role = Role.MANAGER
+                    await uow.teams.save(member)
+            users[name] = fake.user(user_id, name, language_code=language, started=True)
+        await uow.commit()
+    return users

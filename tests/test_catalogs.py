@@ -19,6 +19,8 @@ from bot.i18n import LOCALES_DIR, I18n
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("pl", "ru", "ro")
 BUTTON_LABEL_MAX = 32
+# Message contexts whose strings appear on buttons (stage and reason names are buttons too).
+SHOWN_ON_BUTTONS = {"button", "stage", "reason"}
 # Strings that read the same in every language (icons, codes, brand names).
 SAME_IN_EVERY_LANGUAGE: set[str] = set()
 
@@ -53,7 +55,13 @@ def _forms(value: str | tuple[str, ...] | list[str] | None) -> list[str]:
 
 
 def test_the_template_holds_every_string_in_the_code() -> None:
-    keywords = {"_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2), "N_": None}
+    keywords = {
+        "_": None,
+        "ngettext": (1, 2),
+        "pgettext": ((1, "c"), 2),
+        "N_": None,
+        "NP_": ((1, "c"), 2),
+    }
     found = set()
     for _file, _line, message, _comments, context in extract_from_dir(
         str(ROOT / "bot"), keywords=keywords, comment_tags=()
@@ -124,7 +132,7 @@ def test_button_labels_fit_a_phone_screen(language: str) -> None:
     catalog = _source() if language == "en" else _catalog(language)
     too_long = []
     for message in _entries(catalog):
-        if message.context != "button":
+        if message.context not in SHOWN_ON_BUTTONS:
             continue
         label = _forms(message.id)[0] if language == "en" else _forms(message.string)[0]
         if len(label) > BUTTON_LABEL_MAX:

@@ -4,6 +4,7 @@ visibility, and the event log that keeps every change."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlmodel import col, select
@@ -66,11 +67,11 @@ class World:
             await uow.commit()
         return self
 
-    async def new(self, member: Member, name: str = "Jan Kowalski", **kw: object) -> int:
+    async def new(self, member: Member, name: str = "Jan Kowalski", **kw: Any) -> int:
         async with self.uow() as uow:
             view = await deals.create_deal(
                 uow, member, self.team, NewDeal(name=name, **kw), self.clock.now()
-            )  # type: ignore[arg-type]
+            )
             await uow.commit()
         assert view.deal.id is not None
         return view.deal.id

@@ -18,8 +18,8 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from bot.handlers.common import answer, not_in_team_text, problem_text
-from bot.handlers.flows import finish, on_free_text, route_text
+from bot.handlers.common import answer, problem_text
+from bot.handlers.flows import finish, route_text
 from bot.services.errors import Problem, RuleError
 
 log = logging.getLogger(__name__)
@@ -63,14 +63,6 @@ async def unknown_command(update: Update, ctx: BotContext) -> None:
 
 async def unknown_button(update: Update, ctx: BotContext) -> None:
     await answer(update, ctx, problem_text(ctx.t, RuleError(Problem.STALE)), alert=True)
-
-
-@on_free_text
-async def free_text(update: Update, ctx: BotContext) -> None:
-    if ctx.me.member is None:
-        await answer(update, ctx, not_in_team_text(ctx))
-        return
-    await answer(update, ctx, ctx.t._("Send /help to see what I can do."))
 
 
 async def not_text(update: Update, ctx: BotContext) -> None:

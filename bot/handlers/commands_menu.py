@@ -26,6 +26,9 @@ class MenuEntry:
 
 
 MENU: tuple[MenuEntry, ...] = (
+    MenuEntry("new", N_("Log a new client")),
+    MenuEntry("clients", N_("My open deals")),
+    MenuEntry("find", N_("Find a client or #deal")),
     MenuEntry("start", N_("Main menu"), for_newcomers=True),
     MenuEntry("team", N_("Your team and its people")),
     MenuEntry("settings", N_("Team settings"), managers_only=True),

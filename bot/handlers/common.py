@@ -164,6 +164,20 @@ def problem_text(t: Translator, error: RuleError) -> str:
         ),
         Problem.STALE: t._("This button is out of date. Nothing was changed."),
         Problem.BAD_VALUE: t._("I couldn't read that. Try again."),
+        Problem.TOO_LONG: t._("That's too long: {limit} characters at most. Send a shorter one."),
+        Problem.BAD_PHONE: t._(
+            "That doesn't look like a phone number. Send it like +48 600 100 200."
+        ),
+        Problem.BAD_AMOUNT: t._("I couldn't read the amount. Send it like 95000 or 95 000."),
+        Problem.BAD_EMAIL: t._("That doesn't look like an e-mail address."),
+        Problem.DEAL_NOT_FOUND: t._("No such deal among the ones you can see."),
+        Problem.DEAL_CLOSED: t._("Deal #{number} is already closed. Reopen it first."),
+        Problem.DEAL_ALREADY_OPEN: t._("Deal #{number} is already open."),
+        Problem.UNDO_EXPIRED: t._("Too late to undo: it can be taken back within a minute."),
+        Problem.WHEN_PAST: t._("That time has already passed. Send a later one."),
+        Problem.WHEN_UNREADABLE: t._(
+            "I couldn't read that date. Try for example: tomorrow 10:00, 15.12 14:30, friday."
+        ),
     }
     text = texts[error.problem]
     return text.format(**details) if details else text
@@ -223,6 +237,11 @@ async def notify(ctx: BotContext, user: User, text: str, **kwargs: Any) -> bool:
     """Send to another user; one who blocked the bot is marked, and the rest goes on."""
     try:
         await ctx.bot.send_message(user.id, text, **kwargs)
+    except BadRequest as error:
+        # "chat not found": they never opened the bot, or deleted the chat. The sender's own
+        # action has succeeded; this message simply cannot be delivered.
+        log.warning("could not notify %s: %s", user.id, error.message)
+        return False
     except Forbidden:
         async with ctx.runtime.uow() as uow:
             await uow.users.mark_blocked(user.id, True)

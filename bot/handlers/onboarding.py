@@ -21,6 +21,7 @@ from bot.handlers.common import (
     translator_for,
 )
 from bot.handlers.flows import begin, finish, text_step
+from bot.handlers.lists import DEAL_LINK_PREFIX, open_deal_link
 from bot.i18n import LANGUAGE_NAMES
 from bot.keyboards import (
     JOIN,
@@ -48,6 +49,9 @@ async def start(update: Update, ctx: BotContext) -> None:
             await answer(update, ctx, problem_text(ctx.t, RuleError(Problem.INVALID_INVITE)))
             return
         await _offer_join(update, ctx, code)
+        return
+    if payload.startswith(DEAL_LINK_PREFIX):
+        await open_deal_link(update, ctx, payload)
         return
     if ctx.me.member is None:
         await _welcome(update, ctx)

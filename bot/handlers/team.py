@@ -117,7 +117,14 @@ async def _member_view(ctx: BotContext, raw_id: str) -> MemberView:
     raise RuleError(Problem.STALE)
 
 
-def _member_screen(ctx: BotContext, view: MemberView) -> tuple[str, InlineKeyboardMarkup]:
+async def _open_deals(ctx: BotContext, member_id: int | None) -> int:
+    async with ctx.runtime.uow() as uow:
+        return len(await uow.deals.owned_open(member_id or 0))
+
+
+def _member_screen(
+    ctx: BotContext, view: MemberView, open_deals: int
+) -> tuple[str, InlineKeyboardMarkup]:
     t = ctx.t
     member = view.member
     lines = [
@@ -127,6 +134,9 @@ def _member_screen(ctx: BotContext, view: MemberView) -> tuple[str, InlineKeyboa
     ]
     if view.user.username:
         lines.append(f"@{h(view.user.username)}")
+    lines.append(
+        t.ngettext("{n} open deal", "{n} open deals", open_deals).format(n=t.number(open_deals))
+    )
     buttons = []
     if member.active and member.role == Role.SALESPERSON:
         buttons.append(
@@ -144,6 +154,10 @@ def _member_screen(ctx: BotContext, view: MemberView) -> tuple[str, InlineKeyboa
         buttons.append(
             button(t.pgettext("button", "✅ Give access back"), data(TEAM, "on", member.id))
         )
+    if open_deals:
+        buttons.append(
+            button(t.pgettext("button", "📦 Hand over deals"), data(TEAM, "ho", member.id))
+        )
     keyboard = markup(
         *rows(buttons, 1), [button(t.pgettext("button", "◀️ Back"), data(TEAM, "list", 0))]
     )
@@ -157,7 +171,7 @@ async def show_member(update: Update, ctx: BotContext) -> None:
 
     async def show() -> None:
         view = await _member_view(ctx, args(query.data, 1)[0])
-        text, keyboard = _member_screen(ctx, view)
+        text, keyboard = _member_screen(ctx, view, await _open_deals(ctx, view.member.id))
         await answer(update, ctx, text, keyboard, edit=True)
 
     await run_rule(update, ctx, show)
@@ -212,7 +226,7 @@ async def change_member(update: Update, ctx: BotContext) -> None:
         updated = MemberView(member, view.user)
         if member.id == actor.id:
             ctx.me.member = member if member.active else None
-        text, keyboard = _member_screen(ctx, updated)
+        text, keyboard = _member_screen(ctx, updated, await _open_deals(ctx, member.id))
         await answer(update, ctx, text, keyboard, edit=True)
         if changed:
             await commands_menu.sync_for(ctx, view.user, member)
@@ -270,9 +284,80 @@ async def renew_invite(update: Update, ctx: BotContext) -> None:
     await run_rule(update, ctx, renew)
 
 
+@manager_only
+async def choose_receiver(update: Update, ctx: BotContext) -> None:
+    """`tm:ho:<member>`: to whom a leaver's (or anyone's) open deals go."""
+    query = update.callback_query
+    assert query is not None
+
+    async def choose() -> None:
+        source = await _member_view(ctx, args(query.data, 1)[0])
+        team = ctx.me.team
+        assert team is not None and team.id is not None
+        async with ctx.runtime.uow() as uow:
+            people = await uow.teams.members(team.id, active_only=True)
+        t = ctx.t
+        text = t._("📦 Who takes over the open deals of {name}, with their reminders?").format(
+            name=h(display_name(source.user))
+        )
+        choices = [
+            button(display_name(p.user)[:40], data(TEAM, "hot", source.member.id, p.member.id))
+            for p in people
+            if p.member.id != source.member.id
+        ]
+        back = [button(t.pgettext("button", "◀️ Back"), data(TEAM, "m", source.member.id))]
+        await answer(update, ctx, text, markup(*rows(choices[:40], 2), back), edit=True)
+
+    await run_rule(update, ctx, choose)
+
+
+@manager_only
+async def hand_over(update: Update, ctx: BotContext) -> None:
+    """`tm:hot:<from>:<to>`: every open deal and pending reminder moves in one step."""
+    from bot.services import deals
+
+    query = update.callback_query
+    assert query is not None
+    actor = ctx.me.member
+    team = ctx.me.team
+    assert actor is not None and team is not None
+
+    async def move() -> None:
+        raw_from, raw_to = args(query.data, 2)[:2]
+        source = await _member_view(ctx, raw_from)
+        target = await _member_view(ctx, raw_to)
+        async with ctx.db() as uow:
+            moved = await deals.reassign_all(
+                uow, actor, source.member.id or 0, target.member.id or 0, ctx.runtime.clock.now()
+            )
+            await uow.commit()
+        t = ctx.t
+        done = t.ngettext(
+            "✅ {n} deal handed over to {name}.", "✅ {n} deals handed over to {name}.", moved
+        ).format(n=t.number(moved), name=h(display_name(target.user)))
+        text, keyboard = _member_screen(ctx, source, 0)
+        await answer(update, ctx, f"{done}\n\n{text}", keyboard, edit=True)
+        if moved and target.member.id != actor.id:
+            tt = translator_for(ctx, target.user, team.timezone)
+            note = tt.ngettext(
+                "📦 {manager} handed you {n} deal of {name}. /clients shows it.",
+                "📦 {manager} handed you {n} deals of {name}. /clients shows them.",
+                moved,
+            ).format(
+                manager=h(display_name(ctx.me.user)),
+                n=tt.number(moved),
+                name=h(display_name(source.user)),
+            )
+            await notify(ctx, target.user, note)
+
+    await run_rule(update, ctx, move)
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("team", team_command))
     app.add_handler(CallbackQueryHandler(show_page, pattern=pattern(TEAM, "list")))
     app.add_handler(CallbackQueryHandler(show_member, pattern=pattern(TEAM, "m")))
     app.add_handler(CallbackQueryHandler(change_member, pattern=r"^tm:(mgr|sp|off|offok|on):\d+$"))
     app.add_handler(CallbackQueryHandler(renew_invite, pattern=r"^tm:(inv|invok)$"))
+    app.add_handler(CallbackQueryHandler(choose_receiver, pattern=r"^tm:ho:\d+$"))
+    app.add_handler(CallbackQueryHandler(hand_over, pattern=r"^tm:hot:\d+:\d+$"))

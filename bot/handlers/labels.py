@@ -1,0 +1,66 @@
+"""Translated names of the CRM's fixed vocabulary: stages, loss reasons, activities, sources.
+A stage or reason the team named itself is shown as typed."""
+
+from __future__ import annotations
+
+from bot.domain import ActivityKind, ClientSource
+from bot.i18n import NP_, Translator
+from bot.storage.models import LossReason, Stage
+
+STAGE_NAMES = {
+    "new_lead": NP_("stage", "New lead"),
+    "contacted": NP_("stage", "Contacted"),
+    "needs_identified": NP_("stage", "Needs identified"),
+    "offer_sent": NP_("stage", "Offer sent"),
+    "negotiation": NP_("stage", "Test drive / negotiation"),
+}
+
+REASON_NAMES = {
+    "price": NP_("reason", "Price too high"),
+    "competitor": NP_("reason", "Chose a competitor"),
+    "financing": NP_("reason", "Financing or leasing refused"),
+    "postponed": NP_("reason", "Postponed the purchase"),
+    "lost_contact": NP_("reason", "Lost contact"),
+    "product": NP_("reason", "Product or delivery time"),
+    "trade_in": NP_("reason", "Trade-in value"),
+    "changed_needs": NP_("reason", "Changed needs"),
+    "other": NP_("reason", "Other"),
+}
+
+ACTIVITY_NAMES = {
+    ActivityKind.CALL: NP_("button", "📞 Call"),
+    ActivityKind.MESSAGE: NP_("button", "✉️ Message or e-mail"),
+    ActivityKind.MEETING: NP_("button", "🤝 Meeting"),
+    ActivityKind.PRESENTATION: NP_("button", "🚘 Presentation"),
+    ActivityKind.TEST_DRIVE: NP_("button", "🏁 Test drive"),
+    ActivityKind.OFFER_SENT: NP_("button", "📄 Offer sent"),
+}
+
+SOURCE_NAMES = {
+    ClientSource.WALK_IN: NP_("button", "🚶 Walk-in"),
+    ClientSource.PHONE_CALL: NP_("button", "📞 Phone call"),
+    ClientSource.WEBSITE: NP_("button", "🌐 Website"),
+    ClientSource.REFERRAL: NP_("button", "🤝 Referral"),
+    ClientSource.RETURNING: NP_("button", "🔁 Returning client"),
+    ClientSource.OTHER: NP_("button", "✳️ Other"),
+}
+
+
+def stage_name(t: Translator, stage: Stage) -> str:
+    if stage.name:
+        return stage.name
+    return t.pgettext("stage", STAGE_NAMES.get(stage.key or "", stage.key or "?"))
+
+
+def reason_name(t: Translator, reason: LossReason) -> str:
+    if reason.name:
+        return reason.name
+    return t.pgettext("reason", REASON_NAMES.get(reason.key or "", reason.key or "?"))
+
+
+def activity_name(t: Translator, kind: str) -> str:
+    return t.pgettext("button", ACTIVITY_NAMES[ActivityKind(kind)])
+
+
+def source_name(t: Translator, source: str) -> str:
+    return t.pgettext("button", SOURCE_NAMES[ClientSource(source)])

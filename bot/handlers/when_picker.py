@@ -1,0 +1,322 @@
+"""Choosing a moment with one thumb: buttons for the usual answers, a two-tap calendar, or free
+text in the user's language ("jutro 10:00", "завтра в 10", "mâine la 10", "15.12 14:30").
+
+Callback data: `p:<purpose>:<deal id>:<choice>`, purposes:
+  n — the next contact of an open deal ("no date yet" allowed; the deal is then flagged),
+  h — the handover of a won deal (a reminder, and a satisfaction call a week later),
+  w — the win-back date of a resignation being recorded (reason and comment wait in the flow).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from babel.dates import format_skeleton
+from telegram import InlineKeyboardButton, Update
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot.context import BotContext
+from bot.handlers.common import answer, h, member_only, run_rule
+from bot.handlers.deal_card import int_arg, me, show_card
+from bot.handlers.deal_views import DEAL
+from bot.handlers.flows import begin, text_step
+from bot.keyboards import args, button, data, markup, pattern, rows
+from bot.services import deals
+from bot.services.dates import WhenError, later_today_hours, parse_when, preset
+from bot.services.errors import Problem, RuleError
+from bot.storage.deals import DealView
+from bot.storage.models import ConversationState
+
+PICK = "p"
+PURPOSES = ("n", "h", "w")
+PICK_DAYS = 14
+PICK_HOURS = range(8, 20)
+WINBACK_PRESETS = (
+    ("in_1_month", 30),
+    ("in_3_months", 90),
+    ("in_6_months", 180),
+    ("in_12_months", 365),
+)
+
+
+def _team_tz(ctx: BotContext) -> str:
+    team = ctx.me.team
+    assert team is not None
+    return team.timezone
+
+
+def _morning(ctx: BotContext) -> int:
+    team = ctx.me.team
+    assert team is not None
+    return team.work_start_minute // 60
+
+
+def _question(ctx: BotContext, view: DealView, purpose: str) -> str:
+    t = ctx.t
+    name = h(view.client.name)
+    if purpose == "h":
+        return t._("🚗 When is the car handed over to {name}?").format(name=name)
+    if purpose == "w":
+        return t._("🔁 When should we get back to {name}?").format(name=name)
+    return t._("⏰ When is the next contact with {name}?").format(name=name)
+
+
+def _preset_rows(
+    ctx: BotContext, purpose: str, deal_id: int, suggested_days: int | None
+) -> list[list[InlineKeyboardButton]]:
+    t = ctx.t
+    b = t.pgettext
+    now = ctx.runtime.clock.now()
+
+    def choice(label: str, value: str) -> InlineKeyboardButton:
+        return button(label, data(PICK, purpose, deal_id, value))
+
+    if purpose == "w":
+        labels = {
+            "in_1_month": b("button", "In 1 month"),
+            "in_3_months": b("button", "In 3 months"),
+            "in_6_months": b("button", "In 6 months"),
+            "in_12_months": b("button", "In 12 months"),
+        }
+        buttons = [
+            choice(("⭐ " if days == suggested_days else "") + labels[name], name)
+            for name, days in WINBACK_PRESETS
+        ]
+        return [
+            *rows(buttons, 2),
+            [
+                choice(b("button", "📅 Another date"), "type"),
+                choice(b("button", "🚫 Never"), "never"),
+            ],
+        ]
+    today = [
+        choice(
+            t._("Today {time}").format(time=t.time(moment)),
+            "at" + t.local(moment).strftime("%Y%m%d%H%M"),
+        )
+        for moment in later_today_hours(tz=_team_tz(ctx), now=now, count=3)
+    ]
+    result = [today] if today else []
+    result += rows(
+        [
+            choice(b("button", "Tomorrow morning"), "tomorrow_morning"),
+            choice(b("button", "In 2 days"), "in_2_days"),
+            choice(b("button", "Next Monday"), "next_monday"),
+            choice(b("button", "In a week"), "next_week"),
+        ],
+        2,
+    )
+    last = [choice(b("button", "📅 Pick a date"), "days")]
+    if purpose == "n":
+        last.append(choice(b("button", "🚫 No date yet"), "none"))
+    result.append(last)
+    return result
+
+
+async def ask_when(
+    update: Update,
+    ctx: BotContext,
+    view: DealView,
+    purpose: str,
+    *,
+    intro: str = "",
+    undo_event_id: int | None = None,
+    flow_data: dict[str, Any] | None = None,
+    suggested_days: int | None = None,
+) -> None:
+    """Show the picker (editing the tapped message, or as a new one after typed text) and wait
+    for typed text too."""
+    t = ctx.t
+    deal_id = view.deal.id
+    assert deal_id is not None
+    await begin(ctx, PICK, purpose, deal_id=deal_id, **(flow_data or {}))
+    lines = [intro] if intro else []
+    lines.append(_question(ctx, view, purpose))
+    if (
+        purpose == "n"
+        and view.deal.next_contact_at
+        and view.deal.next_contact_at > ctx.runtime.clock.now()
+    ):
+        lines.append(t._("Planned now: {when}").format(when=t.datetime(view.deal.next_contact_at)))
+    lines.append(t._("Tap a button or type it, for example: tomorrow 10:00, 15.12 14:30, friday."))
+    keyboard_rows = _preset_rows(ctx, purpose, deal_id, suggested_days)
+    if (
+        purpose == "n"
+        and view.deal.next_contact_at
+        and view.deal.next_contact_at > ctx.runtime.clock.now()
+    ):
+        keyboard_rows.append(
+            [button(t.pgettext("button", "✔️ Keep as planned"), data(DEAL, "c", deal_id))]
+        )
+    if undo_event_id is not None:
+        keyboard_rows.append(
+            [button(t.pgettext("button", "↩️ Undo"), data(DEAL, "u", deal_id, undo_event_id))]
+        )
+    if purpose == "h":
+        keyboard_rows.append([button(t.pgettext("button", "Later"), data(DEAL, "c", deal_id))])
+    await answer(update, ctx, "\n".join(lines), markup(*keyboard_rows), edit=True)
+
+
+def _local_moment(ctx: BotContext, stamp: str) -> datetime:
+    """`YYYYmmddHHMM` in the team's zone → UTC."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        local = datetime.strptime(stamp, "%Y%m%d%H%M").replace(tzinfo=ZoneInfo(_team_tz(ctx)))
+    except ValueError as error:
+        raise RuleError(Problem.STALE) from error
+    return local.astimezone(ZoneInfo("UTC"))
+
+
+async def _days_screen(update: Update, ctx: BotContext, purpose: str, deal_id: int) -> None:
+    t = ctx.t
+    today = t.local(ctx.runtime.clock.now()).date()
+    buttons = [
+        button(
+            format_skeleton("MMMEd", today + timedelta(days=offset), locale=t.locale),
+            data(
+                PICK, purpose, deal_id, "day" + (today + timedelta(days=offset)).strftime("%Y%m%d")
+            ),
+        )
+        for offset in range(PICK_DAYS)
+    ]
+    keyboard = markup(
+        *rows(buttons, 3),
+        [button(t.pgettext("button", "◀️ Back"), data(PICK, purpose, deal_id, "menu"))],
+    )
+    await answer(update, ctx, t._("📅 Which day? Or type the date."), keyboard, edit=True)
+
+
+async def _hours_screen(
+    update: Update, ctx: BotContext, purpose: str, deal_id: int, day: str
+) -> None:
+    t = ctx.t
+    now = ctx.runtime.clock.now()
+    moments = [_local_moment(ctx, f"{day}{hour:02d}00") for hour in PICK_HOURS]
+    buttons = [
+        button(
+            t.time(moment),
+            data(PICK, purpose, deal_id, "at" + f"{day}{t.local(moment).hour:02d}00"),
+        )
+        for moment in moments
+        if moment > now
+    ]
+    keyboard = markup(
+        *rows(buttons, 4),
+        [button(t.pgettext("button", "◀️ Back"), data(PICK, purpose, deal_id, "days"))],
+    )
+    day_label = t.date(moments[0])
+    await answer(
+        update,
+        ctx,
+        t._("🕒 At what time on {day}? Or type it, like 14:30.").format(day=day_label),
+        keyboard,
+        edit=True,
+    )
+
+
+async def _apply(
+    update: Update, ctx: BotContext, purpose: str, deal_id: int, when: datetime | None
+) -> None:
+    """Store the chosen moment for its purpose and show the card."""
+    now = ctx.runtime.clock.now()
+    state = ctx.flow
+    flow_data = dict(state.data) if state is not None and state.flow == PICK else {}
+    async with ctx.db() as uow:
+        undo_event_id = None
+        if purpose == "n":
+            view = await deals.plan_next_contact(uow, me(ctx), deal_id, when, now)
+        elif purpose == "h":
+            if when is None:
+                raise RuleError(Problem.STALE)
+            view = await deals.plan_handover(uow, me(ctx), deal_id, when, now)
+        else:
+            if flow_data.get("deal_id") != deal_id or "reason_id" not in flow_data:
+                raise RuleError(Problem.STALE)
+            view, event = await deals.resign(
+                uow,
+                me(ctx),
+                deal_id,
+                int(flow_data["reason_id"]),
+                str(flow_data["comment"]),
+                when,
+                now,
+            )
+            undo_event_id = event.id
+        await uow.conversations.clear(ctx.me.user.id)
+        await uow.commit()
+    ctx.flow = None
+    await show_card(update, ctx, view, undo_event_id=undo_event_id)
+
+
+@member_only
+async def picked(update: Update, ctx: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    purpose = (query.data or "").split(":")[1]
+
+    async def run() -> None:
+        if purpose not in PURPOSES:
+            raise RuleError(Problem.STALE)
+        deal_id = int_arg(update, 0)
+        choice = args(query.data, 2)[1]
+        now = ctx.runtime.clock.now()
+        tz = _team_tz(ctx)
+        if choice == "menu":
+            async with ctx.runtime.uow() as uow:
+                view = await deals.load(uow, me(ctx), deal_id)
+            flow_data = dict(ctx.flow.data) if ctx.flow and ctx.flow.flow == PICK else {}
+            flow_data.pop("deal_id", None)
+            await ask_when(update, ctx, view, purpose, flow_data=flow_data)
+        elif choice == "days":
+            await _days_screen(update, ctx, purpose, deal_id)
+        elif choice.startswith("day") and choice[3:].isdigit():
+            await _hours_screen(update, ctx, purpose, deal_id, choice[3:])
+        elif choice.startswith("at"):
+            await _apply(update, ctx, purpose, deal_id, _local_moment(ctx, choice[2:]))
+        elif (choice == "none" and purpose == "n") or (choice == "never" and purpose == "w"):
+            await _apply(update, ctx, purpose, deal_id, None)
+        elif choice == "type":
+            await answer(
+                update, ctx, ctx.t._("📅 Type the date, for example 15.03 or 15.03.2027.")
+            )
+        else:
+            try:
+                when = preset(choice, tz=tz, now=now, morning_hour=_morning(ctx))
+            except ValueError as error:
+                raise RuleError(Problem.STALE) from error
+            await _apply(update, ctx, purpose, deal_id, when)
+
+    await run_rule(update, ctx, run)
+
+
+async def _typed(update: Update, ctx: BotContext, state: ConversationState) -> None:
+    assert update.effective_message is not None
+    if ctx.me.member is None:
+        return
+    deal_id = int(state.data.get("deal_id", 0))
+
+    async def run() -> None:
+        try:
+            when = parse_when(
+                update.effective_message.text or "",  # type: ignore[union-attr]
+                language=ctx.t.language.value,
+                tz=_team_tz(ctx),
+                now=ctx.runtime.clock.now(),
+                default_hour=_morning(ctx),
+            )
+        except WhenError as error:
+            problem = Problem.WHEN_PAST if error.reason == "past" else Problem.WHEN_UNREADABLE
+            raise RuleError(problem) from error
+        await _apply(update, ctx, state.step, deal_id, when)
+
+    await run_rule(update, ctx, run)  # a date that does not read keeps the step: type again
+
+
+for _purpose in PURPOSES:
+    text_step(PICK, _purpose)(_typed)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CallbackQueryHandler(picked, pattern=pattern(PICK)))

@@ -1,0 +1,535 @@
+"""The salesperson's floor workflow through the fake Bot API, on both databases, in Polish,
+Russian, Romanian and English: logging clients, the card's buttons, resignations, wins, undo,
+search, lists, deep links, duplicates, and the rules for stale, forged and double taps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import col, select
+
+from bot.domain import DealStatus, EventKind, ReminderKind, ReminderStatus
+from bot.i18n import Translator
+from bot.storage.models import Client, Deal, DealEvent, Reminder
+from tests.fakes.telegram_server import BotMessage, FakeTelegram, FakeUser
+from tests.harness import BotRunner, seed_team
+
+# The tests' clock starts on Monday 23 November 2026, 09:00 UTC.
+
+
+def card_of(number: int) -> Callable[[BotMessage], bool]:
+    return lambda message: f"#{number} · " in message.text.split("\n", 1)[0]
+
+
+# Teams get their zone from the founder's language.
+ZONES = {
+    "pl": "Europe/Warsaw",
+    "ru": "Europe/Moscow",
+    "ro": "Europe/Bucharest",
+    "en": "Europe/London",
+}
+
+
+def tt(bot: BotRunner, user: FakeUser) -> Translator:
+    """What this user reads: their language, their team's time zone."""
+    language = user.language_code or "en"
+    return bot.runtime.i18n.translator(language, ZONES[language])
+
+
+def b(bot: BotRunner, user: FakeUser, label: str) -> str:
+    return bot.t(user).pgettext("button", label)
+
+
+async def deal(bot: BotRunner, number: int, team_id: int | None = None) -> Deal:
+    async with bot.runtime.uow() as uow:
+        query = select(Deal).where(Deal.number == number)
+        if team_id is not None:
+            query = query.where(Deal.team_id == team_id)
+        return (await uow.session.exec(query)).one()
+
+
+async def events(bot: BotRunner, deal_id: int) -> list[DealEvent]:
+    async with bot.runtime.uow() as uow:
+        rows = await uow.session.exec(
+            select(DealEvent).where(DealEvent.deal_id == deal_id).order_by(col(DealEvent.id))
+        )
+        return list(rows)
+
+
+async def pending(bot: BotRunner, deal_id: int) -> list[tuple[str, datetime]]:
+    async with bot.runtime.uow() as uow:
+        rows = await uow.session.exec(
+            select(Reminder)
+            .where(Reminder.deal_id == deal_id, Reminder.status == ReminderStatus.PENDING)
+            .order_by(col(Reminder.due_at))
+        )
+        return [(r.kind, r.due_at) for r in rows]
+
+
+async def alert(user: FakeUser) -> str:
+    while True:
+        text, shown = await user.expect_answer()
+        if text:
+            assert shown, text
+            return text
+
+
+async def test_guided_new_client_in_polish(bot: BotRunner, fake_telegram: FakeTelegram) -> None:
+    people = await seed_team(
+        bot,
+        fake_telegram,
+        "Salon Północ",
+        [(1, "Marek", "pl", "manager"), (2, "Ania", "pl", "salesperson")],
+    )
+    ania = people["Ania"]
+    t = tt(bot, ania)
+    await ania.send("/new")
+    await ania.expect(t._("👤 New client. What is their name?"))
+    await ania.send("Kowalski & Syn <VIP> 🚗")
+    await ania.expect("📞")
+    await ania.send("600 100 200")
+    await ania.expect("💰")
+    await ania.send("95 000")
+    await ania.expect("📣")
+    await ania.tap(b(bot, ania, "🚶 Walk-in"))
+    picker = await ania.expect("#1")
+    # The next-contact step has no skip: a time, or an explicit "no date yet".
+    assert b(bot, ania, "⏭ Skip") not in picker.button_texts
+    assert b(bot, ania, "🚫 No date yet") in picker.button_texts
+    await ania.tap(b(bot, ania, "Tomorrow morning"))
+    card = await ania.expect(predicate=card_of(1))
+    assert card.text.startswith("#1 · Kowalski & Syn <VIP> 🚗")
+    assert "+48 600 100 200" in card.text
+    assert t.money(9_500_000, "PLN") in card.text
+    tomorrow_9_warsaw = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    assert t.datetime(tomorrow_9_warsaw) in card.text
+    saved = await deal(bot, 1)
+    assert (saved.value_minor, saved.currency, saved.next_contact_at) == (
+        9_500_000,
+        "PLN",
+        tomorrow_9_warsaw,
+    )
+    assert await pending(bot, saved.id or 0) == [(ReminderKind.NEXT_CONTACT, tomorrow_9_warsaw)]
+    async with bot.runtime.uow() as uow:
+        client = await uow.session.get(Client, saved.client_id)
+    assert client is not None and (client.phone, client.source) == ("+48600100200", "walk_in")
+
+
+async def test_guided_flow_skip_back_and_bad_input(
+    bot: BotRunner, fake_telegram: FakeTelegram
+) -> None:
+    people = await seed_team(bot, fake_telegram, "North", [(1, "Mark", "en", "manager")])
+    mark = people["Mark"]
+    await mark.send("/new")
+    await mark.expect("What is their name?")
+    await mark.send("x" * 5000)
+    await mark.expect("200 characters at most")
+    await mark.send("Anna Nowak")
+    await mark.expect("phone number?")
+    await mark.send("12")
+    await mark.expect("doesn't look like a phone number")
+    await mark.tap("⏭ Skip")
+    await mark.expect("What is the deal worth?")
+    await mark.tap("◀️ Back")
+    await mark.expect("phone number?")
+    await mark.send("+48 600 100 201")
+    await mark.expect("What is the deal worth?")
+    await mark.send("lots")
+    await mark.expect("couldn't read the amount")
+    await mark.send("-5")
+    await mark.expect("couldn't read the amount")
+    await mark.tap("⏭ Skip")
+    await mark.expect("How did Anna Nowak come to you?")
+    await mark.tap("⏭ Skip")
+    await mark.expect("Saved as deal #1")
+    await mark.tap("🚫 No date yet")
+    card = await mark.expect(predicate=card_of(1))
+    assert "No next contact planned" in card.text and "Value: —" in card.text
+
+
+async def test_quick_entry_and_typed_date_in_russian(
+    bot: BotRunner, fake_telegram: FakeTelegram
+) -> None:
+    people = await seed_team(
+        bot,
+        fake_telegram,
+        "Автосалон",
+        [(10, "Олег", "ru", "manager"), (11, "Иван", "ru", "salesperson")],
+    )
+    ivan = people["Иван"]
+    t = tt(bot, ivan)
+    await ivan.send("/new Иван Петров +7 916 123-45-67 1,2 млн синий седан")
+    await ivan.expect("#1")
+    await ivan.send("вчера")
+    await ivan.expect(t._("That time has already passed. Send a later one."))
+    await ivan.send("абракадабра")
+    await ivan.expect(
+        t._("I couldn't read that date. Try for example: tomorrow 10:00, 15.12 14:30, friday.")
+    )
+    await ivan.send("завтра в 10")
+    card = await ivan.expect(predicate=card_of(1))
+    assert card.text.startswith("#1 · Иван Петров")
+    assert "+7 916 123-45-67" in card.text
+    assert t.money(120_000_000, "RUB") in card.text
+    assert "синий седан" in card.text
+    saved = await deal(bot, 1)
+    assert saved.next_contact_at == datetime(2026, 11, 24, 7, 0, tzinfo=UTC)  # 10:00 Moscow
+    assert saved.last_note == "синий седан"
+
+
+async def test_resign_undo_and_win_with_handover_in_romanian(
+    bot: BotRunner, fake_telegram: FakeTelegram
+) -> None:
+    people = await seed_team(
+        bot,
+        fake_telegram,
+        "Auto Sud",
+        [(20, "Mihai", "ro", "manager"), (21, "Ioana", "ro", "salesperson")],
+    )
+    ioana = people["Ioana"]
+    t = tt(bot, ioana)
+    await ioana.send("/new Ion Popescu 0722 123 456 95k")
+    await ioana.expect("#1")
+    await ioana.tap(b(bot, ioana, "🚫 No date yet"))
+    card = await ioana.expect(predicate=card_of(1))
+    assert t._("⚠️ No next contact planned") in card.text
+    assert "+40 722 123 456" in card.text
+
+    await ioana.tap(b(bot, ioana, "❌ Resign"))
+    await ioana.expect(t._("❌ Why did {name} resign?").format(name="Ion Popescu"))
+    await ioana.tap(t.pgettext("reason", "Financing or leasing refused"))
+    await ioana.expect("💬")
+    await ioana.send("Banca a refuzat creditul")
+    picker = await ioana.expect("🔁")
+    suggested = "⭐ " + b(bot, ioana, "In 1 month")
+    assert suggested in picker.button_texts
+    await ioana.tap(suggested)
+    lost = await ioana.expect(predicate=lambda m: card_of(1)(m) and "❌" in m.text)
+    assert "Banca a refuzat creditul" in lost.text
+    saved = await deal(bot, 1)
+    winback = datetime(2026, 12, 23, 7, 0, tzinfo=UTC)  # 09:00 in Bucharest
+    assert (saved.status, saved.loss_comment, saved.winback_at) == (
+        DealStatus.LOST,
+        "Banca a refuzat creditul",
+        winback,
+    )
+    assert await pending(bot, saved.id or 0) == [(ReminderKind.WINBACK, winback)]
+
+    await ioana.tap(b(bot, ioana, "↩️ Undo"))
+    reopened = await ioana.expect("↩️")
+    assert b(bot, ioana, "✅ Won") in reopened.button_texts
+    assert (await deal(bot, 1)).status == DealStatus.OPEN
+    assert await pending(bot, saved.id or 0) == []
+
+    await ioana.tap(b(bot, ioana, "✅ Won"))
+    ask = await ioana.expect("✅")
+    assert "✅ " + t.money(9_500_000, "RON") in ask.button_texts
+    await ioana.send("93 500")
+    await ioana.expect(t.money(9_350_000, "RON"))
+    await ioana.tap(b(bot, ioana, "✅ Yes, won"))
+    await ioana.expect("🎉")
+    await ioana.tap(b(bot, ioana, "Tomorrow morning"))
+    won = await ioana.expect(predicate=lambda m: card_of(1)(m) and "🚗" in m.text)
+    assert t._("✅ Won on {date}").format(date=t.date(bot.clock.now())) in won.text
+    handover = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
+    assert await pending(bot, saved.id or 0) == [
+        (ReminderKind.HANDOVER, handover),
+        (ReminderKind.SATISFACTION, handover + timedelta(days=7)),
+    ]
+    # A second tap on the confirmation changes nothing.
+    await ioana.forge_tap(f"dw:ok:{saved.id}:9350000")
+    assert t._("Deal #{number} is already closed. Reopen it first.").format(
+        number=1
+    ) == await alert(ioana)
+    kinds = [e.kind for e in await events(bot, saved.id or 0)]
+    assert (
+        kinds.count(EventKind.WON) == 1
+        and kinds.count(EventKind.LOST) == 1
+        and EventKind.UNDONE in kinds
+    )
+
+
+async def test_stage_move_activity_note_and_history_in_polish(
+    bot: BotRunner, fake_telegram: FakeTelegram
+) -> None:
+    people = await seed_team(bot, fake_telegram, "Salon", [(1, "Marek", "pl", "manager")])
+    marek = people["Marek"]
+    t = tt(bot, marek)
+    await marek.send("/new Jan Kowalski 600100200 80000")
+    await marek.expect("#1")
+    await marek.tap(b(bot, marek, "In 2 days"))
+    await marek.expect(predicate=card_of(1))
+    await marek.tap(b(bot, marek, "➡️ Stage"))
+    await marek.expect("➡️")
+    await marek.tap(t.pgettext("stage", "Offer sent"))
+    moved = await marek.expect(t.pgettext("stage", "Offer sent"))
+    assert b(bot, marek, "↩️ Undo") in moved.button_texts
+    assert b(bot, marek, "✔️ Keep as planned") in moved.button_texts
+    await marek.tap(b(bot, marek, "✔️ Keep as planned"))
+    await marek.expect(predicate=card_of(1))
+
+    await marek.tap(b(bot, marek, "📞 Activity"))
+    await marek.expect("📞")
+    await marek.tap(b(bot, marek, "📄 Offer sent"))
+    await marek.expect("📄")
+    await marek.send("78 500")
+    await marek.expect("✅")
+    await marek.send("15.12 14:30")
+    card = await marek.expect(predicate=card_of(1))
+    planned = datetime(2026, 12, 15, 13, 30, tzinfo=UTC)  # 14:30 Warsaw
+    assert t.datetime(planned) in card.text
+
+    await marek.tap(b(bot, marek, "📝 Note"))
+    await marek.expect("📝")
+    await marek.send("Chce kolor <czerwony> & hak")
+    await marek.expect(t._("📝 Note saved."))
+    await marek.tap(b(bot, marek, "✔️ Keep as planned"))
+    card = await marek.expect(predicate=card_of(1))
+    assert "Chce kolor <czerwony> & hak" in card.text
+
+    await marek.tap(b(bot, marek, "📜 History"))
+    history = await marek.expect("📜")
+    assert t.money(7_850_000, "PLN") in history.text
+    saved = await deal(bot, 1)
+    kinds = [e.kind for e in await events(bot, saved.id or 0)]
+    assert kinds == [
+        EventKind.CREATED,
+        EventKind.FOLLOW_UP_SET,
+        EventKind.STAGE_CHANGED,
+        EventKind.ACTIVITY,
+        EventKind.FOLLOW_UP_SET,
+        EventKind.NOTE,
+    ]
+
+
+async def test_a_phone_already_in_the_team(bot: BotRunner, fake_telegram: FakeTelegram) -> None:
+    people = await seed_team(
+        bot,
+        fake_telegram,
+        "Автосалон",
+        [
+            (10, "Олег", "ru", "manager"),
+            (11, "Иван", "ru", "salesperson"),
+            (12, "Пётр", "ru", "salesperson"),
+        ],
+    )
+    ivan, petr, oleg = people["Иван"], people["Пётр"], people["Олег"]
+    await ivan.send("/new Анна Смирнова +7 916 000-11-22")
+    await ivan.expect("#1")
+    await ivan.tap(b(bot, ivan, "🚫 No date yet"))
+    await ivan.expect(predicate=card_of(1))
+
+    # Another salesperson: told whose client it is (name and deal number only); managers told.
+    await petr.send("/new Аня 8 916 000 11 22")
+    told = await petr.expect("#1")
+    assert "Иван" in told.text and "Смирнова" not in told.text
+    note = await oleg.expect("Пётр")
+    assert "Иван" in note.text and "#1" in note.text
+    async with bot.runtime.uow() as uow:
+        assert len(list(await uow.session.exec(select(Deal)))) == 1
+
+    # The owner: the card, or a new deal for the same (returning) client.
+    await ivan.send("/new")
+    await ivan.expect("👤")
+    await ivan.send("Анна")
+    await ivan.expect("📞")
+    await ivan.send("+79160001122")
+    offer = await ivan.expect("#1")
+    assert "#1 Анна Смирнова" in offer.button_texts
+    await ivan.tap(b(bot, ivan, "➕ New deal for them"))
+    await ivan.expect("#2")
+    first, second = await deal(bot, 1), await deal(bot, 2)
+    assert first.client_id == second.client_id
+    async with bot.runtime.uow() as uow:
+        client = await uow.session.get(Client, first.client_id)
+    assert client is not None and client.name == "Анна Смирнова"
+
+
+async def test_a_shared_contact_starts_a_deal(bot: BotRunner, fake_telegram: FakeTelegram) -> None:
+    people = await seed_team(bot, fake_telegram, "Auto", [(30, "Ana", "ro", "manager")])
+    ana = people["Ana"]
+    await ana.share_contact("40722999888", "Vasile", "Lupu")
+    await ana.expect("💰")
+    await ana.send("12.500")
+    await ana.expect("📣")
+    await ana.tap(b(bot, ana, "🤝 Referral"))
+    await ana.expect("#1")
+    await ana.tap(b(bot, ana, "Next Monday"))
+    card = await ana.expect(predicate=card_of(1))
+    assert card.text.startswith("#1 · Vasile Lupu") and "+40 722 999 888" in card.text
+    assert tt(bot, ana).money(1_250_000, "RON") in card.text
+
+
+async def test_search_lists_deep_links_and_who_sees_what(
+    bot: BotRunner, fake_telegram: FakeTelegram
+) -> None:
+    people = await seed_team(
+        bot,
+        fake_telegram,
+        "Auto Sud",
+        [
+            (20, "Mihai", "ro", "manager"),
+            (21, "Ioana", "ro", "salesperson"),
+            (22, "Dan", "ro", "salesperson"),
+        ],
+    )
+    ioana, dan, mihai = people["Ioana"], people["Dan"], people["Mihai"]
+    other = (await seed_team(bot, fake_telegram, "Alt Salon", [(40, "Eve", "en", "manager")]))[
+        "Eve"
+    ]
+    for line in ("Ion Popescu 0722 123 456", "Maria Ionescu 0733 111 222", "Ionela Stan"):
+        await ioana.send(f"/new {line}")
+        await ioana.expect("#")
+        await ioana.tap(b(bot, ioana, "🚫 No date yet"))
+        await ioana.expect(predicate=lambda m: "· " in m.text.split("\n", 1)[0])
+
+    await ioana.send("Ion")
+    found = await ioana.expect("🔍")
+    assert {"#1 Ion Popescu", "#3 Ionela Stan", "#2 Maria Ionescu"} <= set(found.button_texts)
+    await ioana.send("0733111222")
+    assert (await ioana.expect(predicate=card_of(2))).text.startswith("#2 · Maria Ionescu")
+    await ioana.send("#3")
+    await ioana.expect(predicate=card_of(3))
+
+    # Dan sees none of Ioana's deals; the manager sees them all; another team sees nothing.
+    await dan.send("Popescu")
+    offer = await dan.expect("🔍")
+    assert b(bot, dan, "➕ New client") in offer.button_texts
+    # Nothing found: one tap creates a client with that name.
+    await dan.tap(b(bot, dan, "➕ New client"))
+    await dan.expect("📞")
+    await dan.send("0744 555 666")
+    await dan.expect("💰")
+    await dan.send("/start deal-1")
+    await dan.expect(tt(bot, dan)._("No such deal among the ones you can see."))
+    await mihai.send("/start deal-1")
+    await mihai.expect(predicate=card_of(1))
+    await other.send("/find Popescu")
+    assert "Nothing found" in (await other.expect("🔍")).text or "Create" in other.last.text
+    await other.send("/start deal-1")
+    await other.expect("No such deal")
+
+    await ioana.send("/clients")
+    listing = await ioana.expect("📋")
+    assert tt(bot, ioana).pgettext("stage", "New lead") in listing.text
+    assert all(f"#{n} " in listing.text for n in (1, 2, 3))
+
+
+async def test_stale_forged_and_interrupted(bot: BotRunner, fake_telegram: FakeTelegram) -> None:
+    people = await seed_team(
+        bot,
+        fake_telegram,
+        "North",
+        [(1, "Mark", "en", "manager"), (2, "Sue", "en", "salesperson")],
+    )
+    mark, sue = people["Mark"], people["Sue"]
+    other = (await seed_team(bot, fake_telegram, "South", [(9, "Zed", "en", "manager")]))["Zed"]
+    await sue.send("/new Alpha Client")
+    await sue.expect("#1")
+    await sue.tap("🚫 No date yet")
+    first_card = await sue.expect(predicate=card_of(1))
+    await sue.send("/new Beta Client")
+    await sue.expect("#2")
+    await sue.tap("🚫 No date yet")
+    second_card = await sue.expect(predicate=card_of(2))
+    alpha, beta = await deal(bot, 1), await deal(bot, 2)
+
+    # Another team's user forges taps on Sue's deal: nothing happens.
+    await other.send("/start")
+    await other.expect("Welcome back")
+    await other.forge_tap(f"d:mv:{alpha.id}:{alpha.stage_id}")
+    assert "No such deal" in await alert(other)
+    await other.forge_tap(f"dx:r:{alpha.id}:1")
+    assert "No such deal" in await alert(other)
+    await other.forge_tap("d:mv:abc:def")
+    assert "out of date" in await alert(other)
+
+    # Mid-way through a note on #1, a tap on #2's card leaves the note and does what it says.
+    await sue.tap("📝 Note", message=first_card)
+    await sue.expect("Send the note for #1")
+    await sue.tap("➡️ Stage", message=second_card)
+    await sue.expect("Move #2")
+    await sue.send("Alpha")  # now a search, not a note on #1
+    await sue.expect(predicate=card_of(1))
+    assert (await deal(bot, 1)).last_note is None
+
+    # A closed deal's old buttons are stale: keep an older copy of #2's card, close #2 on
+    # a fresh one, then tap the old copy.
+    await sue.tap("◀️ Back", message=second_card)
+    await sue.expect(predicate=lambda m: card_of(2)(m) and m.message_id == second_card.message_id)
+    await sue.send("/start deal-2")
+    fresh = await sue.expect(predicate=card_of(2))
+    await sue.tap("❌ Resign", message=fresh)
+    await sue.expect("Why did Beta Client resign?")
+    await sue.tap("Other")
+    await sue.expect("A short comment")
+    await sue.send("Went silent")
+    await sue.expect("🔁")
+    await sue.tap("🚫 Never")
+    await sue.expect(predicate=lambda m: card_of(2)(m) and "Lost on" in m.text)
+    await sue.tap("➡️ Stage", message=second_card)
+    assert await alert(sue) == "Deal #2 is already closed. Reopen it first."
+
+    # Manager reassigns #1 to himself... and the new owner gets the card.
+    await mark.send("/start deal-1")
+    await mark.expect(predicate=card_of(1))
+    await mark.tap("👤 Reassign")
+    await mark.expect("Who takes over #1")
+    await mark.tap("Mark")
+    await mark.expect(predicate=lambda m: card_of(1)(m) and "Owner: Mark" in m.text)
+    assert (await deal(bot, 1)).owner_member_id != alpha.owner_member_id
+    # Sue no longer sees #1; a salesperson has no reassign button at all.
+    await sue.send("/start deal-1")
+    await sue.expect("No such deal")
+    await sue.forge_tap(f"d:rt:{beta.id}:{alpha.owner_member_id}")
+    assert "out of date" in await alert(sue) or "No such deal" in sue.answers[-1][0]  # type: ignore[operator]
+
+
+async def test_a_leavers_deals_are_handed_over_in_one_step(
+    bot: BotRunner, fake_telegram: FakeTelegram
+) -> None:
+    people = await seed_team(
+        bot,
+        fake_telegram,
+        "North",
+        [
+            (1, "Mark", "en", "manager"),
+            (2, "Sue", "en", "salesperson"),
+            (3, "Tom", "en", "salesperson"),
+        ],
+    )
+    mark, sue, tom = people["Mark"], people["Sue"], people["Tom"]
+    for name in ("One", "Two"):
+        await sue.send(f"/new {name}")
+        await sue.expect("#")
+        await sue.tap("Tomorrow morning")
+        await sue.expect(predicate=lambda m: "· " in m.text.split("\n", 1)[0])
+    await mark.send("/team")
+    await mark.expect("North")
+    await mark.tap("👤 Sue")
+    await mark.expect("2 open deals")
+    await mark.tap("⛔ Turn off access")
+    await mark.expect("Turn off access for Sue?")
+    await mark.tap("⛔ Yes, turn off")
+    await mark.expect("access off")
+    await mark.tap("📦 Hand over deals")
+    await mark.expect("Who takes over the open deals of Sue")
+    await mark.tap("Tom")
+    await mark.expect("2 deals handed over to Tom")
+    await tom.expect("handed you 2 deals of Sue")
+    team_id = (await deal(bot, 1)).team_id
+    async with bot.runtime.uow() as uow:
+        owners = {d.owner_member_id for d in await uow.session.exec(select(Deal))}
+        reminder_owners = {
+            r.member_id
+            for r in await uow.session.exec(
+                select(Reminder).where(Reminder.status == ReminderStatus.PENDING)
+            )
+        }
+        tom_member = await uow.teams.member(team_id, 3)
+    assert (
+        tom_member is not None and owners == {tom_member.id} and reminder_owners == {tom_member.id}
+    )
+    await sue.send("/clients")
+    await sue.expect("turned off")
