@@ -19,7 +19,10 @@ from tests.harness import BotRunner, seed_team
 
 
 def card_of(number: int) -> Callable[[BotMessage], bool]:
-    return lambda message: f"#{number} · " in message.text.split("\n", 1)[0]
+    """A deal card (its title line may follow a one-line notice such as "Saved.")."""
+    return lambda message: any(
+        line.startswith(f"#{number} · ") for line in message.text.split("\n")[:3]
+    )
 
 
 # Teams get their zone from the founder's language.
@@ -533,3 +536,65 @@ async def test_a_leavers_deals_are_handed_over_in_one_step(
     )
     await sue.send("/clients")
     await sue.expect("turned off")
+
+
+async def test_editing_keeps_the_old_value_and_a_new_owner_is_told(
+    bot: BotRunner, fake_telegram: FakeTelegram
+) -> None:
+    people = await seed_team(
+        bot,
+        fake_telegram,
+        "Автосалон",
+        [
+            (10, "Олег", "ru", "manager"),
+            (11, "Иван", "ru", "salesperson"),
+            (12, "Пётр", "ru", "salesperson"),
+        ],
+    )
+    oleg, ivan, petr = people["Олег"], people["Иван"], people["Пётр"]
+    t = tt(bot, ivan)
+    await ivan.send("/new Анна 89160001122 500000")
+    await ivan.expect("#1")
+    await ivan.tap(b(bot, ivan, "Tomorrow morning"))
+    await ivan.expect(predicate=card_of(1))
+    await ivan.tap(b(bot, ivan, "✏️ Edit"))
+    await ivan.expect("✏️")
+    await ivan.tap(b(bot, ivan, "Phone"))
+    await ivan.expect("+7 916 000-11-22")
+    await ivan.send("не телефон")
+    await ivan.expect(t._("That doesn't look like a phone number. Send it like +48 600 100 200."))
+    await ivan.send("+7 916 555 44 33")
+    edited = await ivan.expect(predicate=card_of(1))
+    assert "+7 916 555-44-33" in edited.text
+    await ivan.tap(b(bot, ivan, "✏️ Edit"))
+    await ivan.expect("✏️")
+    await ivan.tap(b(bot, ivan, "Value"))
+    await ivan.expect(t.money(50_000_000, "RUB"))
+    await ivan.send("450 тыс")
+    edited = await ivan.expect(predicate=card_of(1))
+    assert t.money(45_000_000, "RUB") in edited.text
+    saved = await deal(bot, 1)
+    changes = [e.data for e in await events(bot, saved.id or 0) if e.kind == EventKind.EDITED]
+    assert changes == [
+        {"field": "phone", "old": "+79160001122", "new": "+79165554433"},
+        {"field": "value", "old": 50_000_000, "new": 45_000_000},
+    ]
+
+    # The manager gives the deal to Пётр, who gets the card in his chat; the reminder follows.
+    await oleg.send("#1")
+    await oleg.expect(predicate=card_of(1))
+    await oleg.tap(b(bot, oleg, "👤 Reassign"))
+    await oleg.expect("#1")
+    await oleg.tap("Пётр")
+    await oleg.expect(predicate=lambda m: card_of(1)(m) and "Пётр" in m.text)
+    handed = await petr.expect(predicate=lambda m: "#1 · Анна" in m.text)
+    assert "Олег" in handed.text and b(bot, petr, "➡️ Stage") in handed.button_texts
+    assert b(bot, petr, "👤 Reassign") not in handed.button_texts
+    async with bot.runtime.uow() as uow:
+        member = await uow.teams.member(saved.team_id, 12)
+        reminders = list(
+            await uow.session.exec(select(Reminder).where(Reminder.deal_id == saved.id))
+        )
+    assert member is not None and {
+        r.member_id for r in reminders if r.status == ReminderStatus.PENDING
+    } == {member.id}

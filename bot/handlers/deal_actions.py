@@ -12,12 +12,12 @@ from telegram.ext import Application, CallbackQueryHandler
 from bot.context import BotContext
 from bot.domain import COMMENT_MAX, NOTE_MAX, ActivityKind
 from bot.handlers.common import answer, h, member_only, run_rule
-from bot.handlers.deal_card import int_arg, me, show_card
+from bot.handlers.deal_card import int_arg, me, show_card, show_choices
 from bot.handlers.deal_views import DEAL, field_label, money
 from bot.handlers.flows import begin, text_step
 from bot.handlers.labels import ACTIVITY_NAMES, activity_name, reason_name
 from bot.handlers.when_picker import WINBACK_PRESETS, ask_when
-from bot.keyboards import args, button, data, markup, pattern, rows
+from bot.keyboards import args, button, data, markup, pattern
 from bot.services import deals
 from bot.services.deals import EDITABLE
 from bot.services.errors import Problem, RuleError
@@ -87,9 +87,7 @@ async def edit_menu(update: Update, ctx: BotContext) -> None:
         text = t._("✏️ What to change in #{number} {name}?").format(
             number=view.deal.number, name=h(view.client.name)
         )
-        await answer(
-            update, ctx, text, markup(*rows(buttons, 3), _back(ctx, view.deal.id)), edit=True
-        )
+        await show_choices(update, ctx, view, text, buttons, per_row=3)
 
     await run_rule(update, ctx, run)
 
@@ -161,9 +159,7 @@ async def pick_activity(update: Update, ctx: BotContext) -> None:
             for kind in ACTIVITY_NAMES
         ]
         text = t._("📞 What did you do with {name}?").format(name=h(view.client.name))
-        await answer(
-            update, ctx, text, markup(*rows(buttons, 2), _back(ctx, view.deal.id)), edit=True
-        )
+        await show_choices(update, ctx, view, text, buttons, per_row=2)
 
     await run_rule(update, ctx, run)
 
@@ -299,9 +295,7 @@ async def ask_reason(update: Update, ctx: BotContext) -> None:
             for reason in reasons
         ]
         text = t._("❌ Why did {name} resign?").format(name=h(view.client.name))
-        await answer(
-            update, ctx, text, markup(*rows(buttons, 1), _back(ctx, view.deal.id)), edit=True
-        )
+        await show_choices(update, ctx, view, text, buttons, per_row=1)
 
     await run_rule(update, ctx, run)
 

@@ -6,7 +6,7 @@ The card is one message edited in place as things change; screens reached from i
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardButton, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
@@ -62,6 +62,19 @@ async def show_card(
     await answer(update, ctx, text, card_keyboard(t, view, me(ctx), undo_event_id), edit=edit)
 
 
+async def show_choices(
+    update: Update,
+    ctx: BotContext,
+    view: DealView,
+    text: str,
+    buttons: list[InlineKeyboardButton],
+    per_row: int = 1,
+) -> None:
+    """A screen of choices about one deal, in place of its card, with a way back to it."""
+    back = [button(ctx.t.pgettext("button", "◀️ Back"), data(DEAL, "c", view.deal.id))]
+    await answer(update, ctx, text, markup(*rows(buttons, per_row), back), edit=True)
+
+
 async def send_card_to(ctx: BotContext, member: Member, view: DealView, intro: str) -> None:
     """Send a card to another member (in their language), e.g. a new owner."""
     async with ctx.runtime.uow() as uow:
@@ -108,10 +121,7 @@ async def choose_stage(update: Update, ctx: BotContext) -> None:
         text = t._("➡️ Move #{number} {name} to which stage?").format(
             number=view.deal.number, name=h(view.client.name)
         )
-        keyboard = markup(
-            *rows(buttons, 1), [button(t.pgettext("button", "◀️ Back"), data(DEAL, "c", deal_id))]
-        )
-        await answer(update, ctx, text, keyboard, edit=True)
+        await show_choices(update, ctx, view, text, buttons)
 
     await run_rule(update, ctx, run)
 
@@ -213,16 +223,7 @@ async def choose_owner(update: Update, ctx: BotContext) -> None:
         text = t._("👤 Who takes over #{number} {name}?").format(
             number=view.deal.number, name=h(view.client.name)
         )
-        await answer(
-            update,
-            ctx,
-            text,
-            markup(
-                *rows(buttons[:40], 2),
-                [button(t.pgettext("button", "◀️ Back"), data(DEAL, "c", deal_id))],
-            ),
-            edit=True,
-        )
+        await show_choices(update, ctx, view, text, buttons[:40], per_row=2)
 
     await run_rule(update, ctx, run)
 

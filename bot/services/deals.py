@@ -131,6 +131,13 @@ async def _remind(
     )
 
 
+async def _reload(uow: UnitOfWork, deal_id: int) -> DealView:
+    """The deal's view again, after a change of owner or stage that the view did not follow."""
+    view = await uow.deals.view(deal_id)
+    assert view is not None
+    return view
+
+
 # --- creating --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class NewDeal:
@@ -502,9 +509,7 @@ async def undo(
     await _record(
         uow, view, _event(view, EventKind.UNDONE, actor, now, undoes_event_id=event.id), now
     )
-    refreshed = await uow.deals.view(deal_id)
-    assert refreshed is not None
-    return refreshed
+    return await _reload(uow, deal_id)
 
 
 # --- owners ----------------------------------------------------------------------------------
@@ -532,9 +537,7 @@ async def reassign(
     assert deal.id is not None
     await uow.deals.move_reminders(deal.id, new_owner_id)
     await _record(uow, view, event, now)
-    refreshed = await uow.deals.view(deal_id)
-    assert refreshed is not None
-    return refreshed
+    return await _reload(uow, deal_id)
 
 
 async def reassign_all(
