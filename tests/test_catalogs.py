@@ -173,3 +173,16 @@ def test_people_count_reads_naturally(i18n: I18n) -> None:
     assert people("ro", 20).endswith("20 de persoane") and people("ro", 101).endswith(
         "101 persoane"
     )
+
+
+def test_translation_calls_are_never_aliased() -> None:
+    """`b = t.pgettext; b("button", …)` hides strings from extraction (they would stay English
+    in every language): translator methods must be called by their own names."""
+    alias = re.compile(r"=\s*(?:\w+\.)*(?:_|gettext|ngettext|pgettext)\s*$", re.MULTILINE)
+    offenders = [
+        f"{path.relative_to(ROOT)}:{source[: match.start()].count(chr(10)) + 1}"
+        for path in sorted((ROOT / "bot").rglob("*.py"))
+        for source in [path.read_text(encoding="utf-8")]
+        for match in alias.finditer(source)
+    ]
+    assert offenders == []

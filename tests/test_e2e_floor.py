@@ -5,8 +5,10 @@ search, lists, deep links, duplicates, and the rules for stale, forged and doubl
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlmodel import col, select
 
 from bot.domain import DealStatus, EventKind, ReminderKind, ReminderStatus
@@ -78,45 +80,138 @@ async def alert(user: FakeUser) -> str:
             return text
 
 
-async def test_guided_new_client_in_polish(bot: BotRunner, fake_telegram: FakeTelegram) -> None:
-    people = await seed_team(
-        bot,
-        fake_telegram,
-        "Salon Północ",
-        [(1, "Marek", "pl", "manager"), (2, "Ania", "pl", "salesperson")],
-    )
-    ania = people["Ania"]
-    t = tt(bot, ania)
-    await ania.send("/new")
-    await ania.expect(t._("👤 New client. What is their name?"))
-    await ania.send("Kowalski & Syn <VIP> 🚗")
-    await ania.expect("📞")
-    await ania.send("600 100 200")
-    await ania.expect("💰")
-    await ania.send("95 000")
-    await ania.expect("📣")
-    await ania.tap(b(bot, ania, "🚶 Walk-in"))
-    picker = await ania.expect("#1")
-    # The next-contact step has no skip: a time, or an explicit "no date yet".
-    assert b(bot, ania, "⏭ Skip") not in picker.button_texts
-    assert b(bot, ania, "🚫 No date yet") in picker.button_texts
-    await ania.tap(b(bot, ania, "Tomorrow morning"))
-    card = await ania.expect(predicate=card_of(1))
-    assert card.text.startswith("#1 · Kowalski & Syn <VIP> 🚗")
-    assert "+48 600 100 200" in card.text
-    assert t.money(9_500_000, "PLN") in card.text
-    tomorrow_9_warsaw = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
-    assert t.datetime(tomorrow_9_warsaw) in card.text
-    saved = await deal(bot, 1)
-    assert (saved.value_minor, saved.currency, saved.next_contact_at) == (
+@dataclass(frozen=True)
+class Market:
+    """One country's team: what its people type, and what the bot must make of it."""
+
+    language: str
+    founder: str
+    seller: str
+    client: str
+    phone_typed: str
+    e164: str
+    phone_shown: str
+    amount_typed: str
+    amount_minor: int
+    currency: str
+    quick: str  # a one-line entry
+    quick_name: str
+    quick_phone_shown: str
+    quick_amount: int
+    utc_offset: int  # hours ahead of UTC in November and December
+
+
+MARKETS = {
+    "pl": Market(
+        "pl",
+        "Marek",
+        "Ania",
+        "Kowalski & Syn <VIP> 🚗",
+        "600 100 200",
+        "+48600100200",
+        "+48 600 100 200",
+        "95 000",
         9_500_000,
         "PLN",
-        tomorrow_9_warsaw,
+        "Jan Kowalski +48 600 100 200 95000 Octavia",
+        "Jan Kowalski",
+        "+48 600 100 200",
+        9_500_000,
+        1,
+    ),
+    "ru": Market(
+        "ru",
+        "Олег",
+        "Иван",
+        "ООО «Вектор» & Ко",
+        "8 916 123-45-67",
+        "+79161234567",
+        "+7 916 123-45-67",
+        "1,2 млн",
+        120_000_000,
+        "RUB",
+        "Иван Петров +7 916 123-45-67 1,2 млн",
+        "Иван Петров",
+        "+7 916 123-45-67",
+        120_000_000,
+        3,
+    ),
+    "ro": Market(
+        "ro",
+        "Mihai",
+        "Ioana",
+        "Ștefan Țurcanu",
+        "0722 123 456",
+        "+40722123456",
+        "+40 722 123 456",
+        "95.000",
+        9_500_000,
+        "RON",
+        "Ion Popescu 0722 123 456 95k",
+        "Ion Popescu",
+        "+40 722 123 456",
+        9_500_000,
+        2,
+    ),
+}
+
+
+def local_9am(market: Market, day: datetime) -> datetime:
+    """09:00 on `day` in the market's zone, as UTC."""
+    return day.replace(hour=9 - market.utc_offset, minute=0, second=0, microsecond=0)
+
+
+async def market_team(
+    bot: BotRunner, fake: FakeTelegram, market: Market
+) -> tuple[FakeUser, FakeUser]:
+    people = await seed_team(
+        bot,
+        fake,
+        f"Salon {market.language}",
+        [
+            (1, market.founder, market.language, "manager"),
+            (2, market.seller, market.language, "salesperson"),
+        ],
     )
-    assert await pending(bot, saved.id or 0) == [(ReminderKind.NEXT_CONTACT, tomorrow_9_warsaw)]
+    return people[market.founder], people[market.seller]
+
+
+@pytest.mark.parametrize("market", MARKETS.values(), ids=MARKETS.keys())
+async def test_guided_new_client(
+    bot: BotRunner, fake_telegram: FakeTelegram, market: Market
+) -> None:
+    _, seller = await market_team(bot, fake_telegram, market)
+    t = tt(bot, seller)
+    await seller.send("/new")
+    await seller.expect(t._("👤 New client. What is their name?"))
+    await seller.send(market.client)
+    await seller.expect("📞")
+    await seller.send(market.phone_typed)
+    await seller.expect("💰")
+    await seller.send(market.amount_typed)
+    await seller.expect("📣")
+    await seller.tap(b(bot, seller, "🚶 Walk-in"))
+    picker = await seller.expect("#1")
+    # The next-contact step has no skip: a time, or an explicit "no date yet".
+    assert b(bot, seller, "⏭ Skip") not in picker.button_texts
+    assert b(bot, seller, "🚫 No date yet") in picker.button_texts
+    await seller.tap(b(bot, seller, "Tomorrow morning"))
+    card = await seller.expect(predicate=card_of(1))
+    assert card.text.startswith(f"#1 · {market.client}")
+    assert market.phone_shown in card.text
+    assert t.money(market.amount_minor, market.currency) in card.text
+    tomorrow_9 = local_9am(market, datetime(2026, 11, 24, tzinfo=UTC))
+    assert t.datetime(tomorrow_9) in card.text
+    saved = await deal(bot, 1)
+    assert (saved.value_minor, saved.currency, saved.next_contact_at) == (
+        market.amount_minor,
+        market.currency,
+        tomorrow_9,
+    )
+    assert await pending(bot, saved.id or 0) == [(ReminderKind.NEXT_CONTACT, tomorrow_9)]
     async with bot.runtime.uow() as uow:
         client = await uow.session.get(Client, saved.client_id)
-    assert client is not None and (client.phone, client.source) == ("+48600100200", "walk_in")
+    assert client is not None and (client.phone, client.source) == (market.e164, "walk_in")
 
 
 async def test_guided_flow_skip_back_and_bad_input(
@@ -181,85 +276,78 @@ async def test_quick_entry_and_typed_date_in_russian(
     assert saved.last_note == "синий седан"
 
 
-async def test_resign_undo_and_win_with_handover_in_romanian(
-    bot: BotRunner, fake_telegram: FakeTelegram
+@pytest.mark.parametrize("market", MARKETS.values(), ids=MARKETS.keys())
+async def test_quick_entry_resign_undo_and_win(
+    bot: BotRunner, fake_telegram: FakeTelegram, market: Market
 ) -> None:
-    people = await seed_team(
-        bot,
-        fake_telegram,
-        "Auto Sud",
-        [(20, "Mihai", "ro", "manager"), (21, "Ioana", "ro", "salesperson")],
-    )
-    ioana = people["Ioana"]
-    t = tt(bot, ioana)
-    await ioana.send("/new Ion Popescu 0722 123 456 95k")
-    await ioana.expect("#1")
-    await ioana.tap(b(bot, ioana, "🚫 No date yet"))
-    card = await ioana.expect(predicate=card_of(1))
+    _, seller = await market_team(bot, fake_telegram, market)
+    t = tt(bot, seller)
+    await seller.send(f"/new {market.quick}")
+    await seller.expect("#1")
+    await seller.tap(b(bot, seller, "🚫 No date yet"))
+    card = await seller.expect(predicate=card_of(1))
+    assert card.text.startswith(f"#1 · {market.quick_name}")
     assert t._("⚠️ No next contact planned") in card.text
-    assert "+40 722 123 456" in card.text
+    assert market.quick_phone_shown in card.text
+    assert t.money(market.quick_amount, market.currency) in card.text
 
-    await ioana.tap(b(bot, ioana, "❌ Resign"))
-    await ioana.expect(t._("❌ Why did {name} resign?").format(name="Ion Popescu"))
-    await ioana.tap(t.pgettext("reason", "Financing or leasing refused"))
-    await ioana.expect("💬")
-    await ioana.send("Banca a refuzat creditul")
-    picker = await ioana.expect("🔁")
-    suggested = "⭐ " + b(bot, ioana, "In 1 month")
+    await seller.tap(b(bot, seller, "❌ Resign"))
+    await seller.expect("❌")
+    await seller.tap(t.pgettext("reason", "Financing or leasing refused"))
+    await seller.expect("💬")
+    await seller.send("Bank <odmówił> & koniec 🙁")
+    picker = await seller.expect("🔁")
+    suggested = "⭐ " + b(bot, seller, "In 1 month")
     assert suggested in picker.button_texts
-    await ioana.tap(suggested)
-    lost = await ioana.expect(predicate=lambda m: card_of(1)(m) and "❌" in m.text)
-    assert "Banca a refuzat creditul" in lost.text
+    await seller.tap(suggested)
+    lost = await seller.expect(predicate=lambda m: card_of(1)(m) and "❌" in m.text)
+    assert "Bank <odmówił> & koniec 🙁" in lost.text
     saved = await deal(bot, 1)
-    winback = datetime(2026, 12, 23, 7, 0, tzinfo=UTC)  # 09:00 in Bucharest
+    winback = local_9am(market, datetime(2026, 12, 23, tzinfo=UTC))
     assert (saved.status, saved.loss_comment, saved.winback_at) == (
         DealStatus.LOST,
-        "Banca a refuzat creditul",
+        "Bank <odmówił> & koniec 🙁",
         winback,
     )
     assert await pending(bot, saved.id or 0) == [(ReminderKind.WINBACK, winback)]
 
-    await ioana.tap(b(bot, ioana, "↩️ Undo"))
-    reopened = await ioana.expect("↩️")
-    assert b(bot, ioana, "✅ Won") in reopened.button_texts
+    await seller.tap(b(bot, seller, "↩️ Undo"))
+    reopened = await seller.expect("↩️")
+    assert b(bot, seller, "✅ Won") in reopened.button_texts
     assert (await deal(bot, 1)).status == DealStatus.OPEN
     assert await pending(bot, saved.id or 0) == []
 
-    await ioana.tap(b(bot, ioana, "✅ Won"))
-    ask = await ioana.expect("✅")
-    assert "✅ " + t.money(9_500_000, "RON") in ask.button_texts
-    await ioana.send("93 500")
-    await ioana.expect(t.money(9_350_000, "RON"))
-    await ioana.tap(b(bot, ioana, "✅ Yes, won"))
-    await ioana.expect("🎉")
-    await ioana.tap(b(bot, ioana, "Tomorrow morning"))
-    won = await ioana.expect(predicate=lambda m: card_of(1)(m) and "🚗" in m.text)
+    await seller.tap(b(bot, seller, "✅ Won"))
+    ask = await seller.expect("✅")
+    assert "✅ " + t.money(market.quick_amount, market.currency) in ask.button_texts
+    await seller.send("93 500")
+    await seller.expect(t.money(9_350_000, market.currency))
+    await seller.tap(b(bot, seller, "✅ Yes, won"))
+    await seller.expect("🎉")
+    await seller.tap(b(bot, seller, "Tomorrow morning"))
+    won = await seller.expect(predicate=lambda m: card_of(1)(m) and "🚗" in m.text)
     assert t._("✅ Won on {date}").format(date=t.date(bot.clock.now())) in won.text
-    handover = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
+    handover = local_9am(market, datetime(2026, 11, 24, tzinfo=UTC))
     assert await pending(bot, saved.id or 0) == [
         (ReminderKind.HANDOVER, handover),
         (ReminderKind.SATISFACTION, handover + timedelta(days=7)),
     ]
     # A second tap on the confirmation changes nothing.
-    await ioana.forge_tap(f"dw:ok:{saved.id}:9350000")
-    assert t._("Deal #{number} is already closed. Reopen it first.").format(
-        number=1
-    ) == await alert(ioana)
+    await seller.forge_tap(f"dw:ok:{saved.id}:9350000")
+    closed = t._("Deal #{number} is already closed. Reopen it first.").format(number=1)
+    assert await alert(seller) == closed
     kinds = [e.kind for e in await events(bot, saved.id or 0)]
-    assert (
-        kinds.count(EventKind.WON) == 1
-        and kinds.count(EventKind.LOST) == 1
-        and EventKind.UNDONE in kinds
-    )
+    assert kinds.count(EventKind.WON) == 1 and kinds.count(EventKind.LOST) == 1
+    assert EventKind.UNDONE in kinds
 
 
-async def test_stage_move_activity_note_and_history_in_polish(
-    bot: BotRunner, fake_telegram: FakeTelegram
+@pytest.mark.parametrize("market", MARKETS.values(), ids=MARKETS.keys())
+async def test_stage_move_activity_note_and_history(
+    bot: BotRunner, fake_telegram: FakeTelegram, market: Market
 ) -> None:
-    people = await seed_team(bot, fake_telegram, "Salon", [(1, "Marek", "pl", "manager")])
-    marek = people["Marek"]
+    marek, _ = await market_team(bot, fake_telegram, market)
     t = tt(bot, marek)
-    await marek.send("/new Jan Kowalski 600100200 80000")
+    await marek.send(f"/new {market.quick}")
     await marek.expect("#1")
     await marek.tap(b(bot, marek, "In 2 days"))
     await marek.expect(predicate=card_of(1))
@@ -280,7 +368,7 @@ async def test_stage_move_activity_note_and_history_in_polish(
     await marek.expect("✅")
     await marek.send("15.12 14:30")
     card = await marek.expect(predicate=card_of(1))
-    planned = datetime(2026, 12, 15, 13, 30, tzinfo=UTC)  # 14:30 Warsaw
+    planned = datetime(2026, 12, 15, 14 - market.utc_offset, 30, tzinfo=UTC)  # 14:30 local
     assert t.datetime(planned) in card.text
 
     await marek.tap(b(bot, marek, "📝 Note"))
@@ -293,11 +381,14 @@ async def test_stage_move_activity_note_and_history_in_polish(
 
     await marek.tap(b(bot, marek, "📜 History"))
     history = await marek.expect("📜")
-    assert t.money(7_850_000, "PLN") in history.text
+    assert t.money(7_850_000, market.currency) in history.text
     saved = await deal(bot, 1)
     kinds = [e.kind for e in await events(bot, saved.id or 0)]
+    # (A quick entry's leftover words, like "Octavia", are a note of their own at creation.)
+    quick_note = [EventKind.NOTE] if market.language == "pl" else []
     assert kinds == [
         EventKind.CREATED,
+        *quick_note,
         EventKind.FOLLOW_UP_SET,
         EventKind.STAGE_CHANGED,
         EventKind.ACTIVITY,

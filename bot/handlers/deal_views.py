@@ -91,39 +91,42 @@ def card_keyboard(
     t: Translator, view: DealView, viewer: Member, undo_event_id: int | None = None
 ) -> InlineKeyboardMarkup:
     deal_id = view.deal.id
-    b = t.pgettext
     rows: list[list[InlineKeyboardButton]] = []
     if view.deal.status == DealStatus.OPEN:
         rows += [
             [
-                button(b("button", "➡️ Stage"), data(DEAL, "st", deal_id)),
-                button(b("button", "📞 Activity"), data("da", "pick", deal_id)),
-                button(b("button", "⏰ Next"), data("p", "n", deal_id, "menu")),
+                button(t.pgettext("button", "➡️ Stage"), data(DEAL, "st", deal_id)),
+                button(t.pgettext("button", "📞 Activity"), data("da", "pick", deal_id)),
+                button(t.pgettext("button", "⏰ Next"), data("p", "n", deal_id, "menu")),
             ],
             [
-                button(b("button", "📝 Note"), data("dn", "ask", deal_id)),
-                button(b("button", "✏️ Edit"), data("de", "menu", deal_id)),
-                button(b("button", "📜 History"), data(DEAL, "h", deal_id, 0)),
+                button(t.pgettext("button", "📝 Note"), data("dn", "ask", deal_id)),
+                button(t.pgettext("button", "✏️ Edit"), data("de", "menu", deal_id)),
+                button(t.pgettext("button", "📜 History"), data(DEAL, "h", deal_id, 0)),
             ],
             [
-                button(b("button", "✅ Won"), data("dw", "ask", deal_id)),
-                button(b("button", "❌ Resign"), data("dx", "ask", deal_id)),
+                button(t.pgettext("button", "✅ Won"), data("dw", "ask", deal_id)),
+                button(t.pgettext("button", "❌ Resign"), data("dx", "ask", deal_id)),
             ],
         ]
     else:
         rows.append(
             [
-                button(b("button", "🔄 Reopen"), data(DEAL, "ro", deal_id)),
-                button(b("button", "📝 Note"), data("dn", "ask", deal_id)),
-                button(b("button", "📜 History"), data(DEAL, "h", deal_id, 0)),
+                button(t.pgettext("button", "🔄 Reopen"), data(DEAL, "ro", deal_id)),
+                button(t.pgettext("button", "📝 Note"), data("dn", "ask", deal_id)),
+                button(t.pgettext("button", "📜 History"), data(DEAL, "h", deal_id, 0)),
             ]
         )
         if view.deal.status == DealStatus.WON:
-            rows.append([button(b("button", "🚗 Handover date"), data("p", "h", deal_id, "menu"))])
+            rows.append(
+                [button(t.pgettext("button", "🚗 Handover date"), data("p", "h", deal_id, "menu"))]
+            )
     if viewer.role == "manager":
-        rows.append([button(b("button", "👤 Reassign"), data(DEAL, "ra", deal_id))])
+        rows.append([button(t.pgettext("button", "👤 Reassign"), data(DEAL, "ra", deal_id))])
     if undo_event_id is not None:
-        rows.append([button(b("button", "↩️ Undo"), data(DEAL, "u", deal_id, undo_event_id))])
+        rows.append(
+            [button(t.pgettext("button", "↩️ Undo"), data(DEAL, "u", deal_id, undo_event_id))]
+        )
     return markup(*rows)
 
 

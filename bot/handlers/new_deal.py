@@ -46,13 +46,12 @@ async def _ask(update: Update, ctx: BotContext, step: str, collected: dict[str, 
     """Wait for `step`, showing its question with skip / back buttons."""
     await begin(ctx, NEW, step, **collected)
     t = ctx.t
-    b = t.pgettext
     name = h(collected.get("name", ""))
-    skip = button(b("button", "⏭ Skip"), data(NEW, "skip"))
-    back = button(b("button", "◀️ Back"), data(NEW, "back"))
+    skip = button(t.pgettext("button", "⏭ Skip"), data(NEW, "skip"))
+    back = button(t.pgettext("button", "◀️ Back"), data(NEW, "back"))
     if step == "name":
         text = t._("👤 New client. What is their name?")
-        keyboard = markup([button(b("button", "✖️ Cancel"), data(NEW, "cancel"))])
+        keyboard = markup([button(t.pgettext("button", "✖️ Cancel"), data(NEW, "cancel"))])
     elif step == "phone":
         text = t._("📞 {name}'s phone number? Or share the contact from your phone book.").format(
             name=name

@@ -66,7 +66,6 @@ def _preset_rows(
     ctx: BotContext, purpose: str, deal_id: int, suggested_days: int | None
 ) -> list[list[InlineKeyboardButton]]:
     t = ctx.t
-    b = t.pgettext
     now = ctx.runtime.clock.now()
 
     def choice(label: str, value: str) -> InlineKeyboardButton:
@@ -74,10 +73,10 @@ def _preset_rows(
 
     if purpose == "w":
         labels = {
-            "in_1_month": b("button", "In 1 month"),
-            "in_3_months": b("button", "In 3 months"),
-            "in_6_months": b("button", "In 6 months"),
-            "in_12_months": b("button", "In 12 months"),
+            "in_1_month": t.pgettext("button", "In 1 month"),
+            "in_3_months": t.pgettext("button", "In 3 months"),
+            "in_6_months": t.pgettext("button", "In 6 months"),
+            "in_12_months": t.pgettext("button", "In 12 months"),
         }
         buttons = [
             choice(("⭐ " if days == suggested_days else "") + labels[name], name)
@@ -86,8 +85,8 @@ def _preset_rows(
         return [
             *rows(buttons, 2),
             [
-                choice(b("button", "📅 Another date"), "type"),
-                choice(b("button", "🚫 Never"), "never"),
+                choice(t.pgettext("button", "📅 Another date"), "type"),
+                choice(t.pgettext("button", "🚫 Never"), "never"),
             ],
         ]
     today = [
@@ -100,16 +99,16 @@ def _preset_rows(
     result = [today] if today else []
     result += rows(
         [
-            choice(b("button", "Tomorrow morning"), "tomorrow_morning"),
-            choice(b("button", "In 2 days"), "in_2_days"),
-            choice(b("button", "Next Monday"), "next_monday"),
-            choice(b("button", "In a week"), "next_week"),
+            choice(t.pgettext("button", "Tomorrow morning"), "tomorrow_morning"),
+            choice(t.pgettext("button", "In 2 days"), "in_2_days"),
+            choice(t.pgettext("button", "Next Monday"), "next_monday"),
+            choice(t.pgettext("button", "In a week"), "next_week"),
         ],
         2,
     )
-    last = [choice(b("button", "📅 Pick a date"), "days")]
+    last = [choice(t.pgettext("button", "📅 Pick a date"), "days")]
     if purpose == "n":
-        last.append(choice(b("button", "🚫 No date yet"), "none"))
+        last.append(choice(t.pgettext("button", "🚫 No date yet"), "none"))
     result.append(last)
     return result
 
