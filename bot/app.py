@@ -21,6 +21,7 @@ from telegram.ext import (
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import RUNTIME_KEY, BotContext
+from bot.dispatcher import Dispatcher
 from bot.handlers import (
     basics,
     commands_menu,
@@ -31,8 +32,10 @@ from bot.handlers import (
     lists,
     new_deal,
     onboarding,
+    reminders,
     settings,
     team,
+    today,
     when_picker,
 )
 from bot.i18n import I18n
@@ -85,6 +88,8 @@ def _register_handlers(application: BotApplication) -> None:
     application.add_handler(TypeHandler(Update, basics.group_chat), group=-2)
     application.add_handler(TypeHandler(Update, common.load_account), group=-1)
     onboarding.register(application)
+    today.register(application)
+    reminders.register(application)
     team.register(application)
     settings.register(application)
     new_deal.register(application)
@@ -107,6 +112,7 @@ async def _post_init(application: BotApplication) -> None:
     await upgrade(runtime.db)
     runtime.bot_username = application.bot.username
     await commands_menu.set_default_menus(application.bot, runtime.i18n)
+    runtime.dispatcher = Dispatcher(runtime, application.bot)
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             _housekeeping,
@@ -114,11 +120,24 @@ async def _post_init(application: BotApplication) -> None:
             first=timedelta(minutes=1),
             name="housekeeping",
         )
+        application.job_queue.run_repeating(
+            _tick,
+            interval=runtime.settings.reminder_tick_seconds,
+            first=runtime.settings.reminder_tick_seconds,
+            name="reminders",
+        )
     log.info("bot @%s is up (database: %s)", runtime.bot_username, runtime.db.engine.dialect.name)
 
 
 async def _post_shutdown(application: BotApplication) -> None:
     await runtime_of(application).db.dispose()
+
+
+async def _tick(ctx: BotContext) -> None:
+    """What is due goes out; the database says what that is (restart-proof)."""
+    dispatcher = ctx.runtime.dispatcher
+    if dispatcher is not None:
+        await dispatcher.tick()
 
 
 async def _housekeeping(ctx: BotContext) -> None:

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     bot_admins: Annotated[frozenset[int], NoDecode] = Field(default_factory=frozenset)
     log_level: str = "INFO"
+    # How often the database is asked what is due (reminders, agendas, nudges).
+    reminder_tick_seconds: float = Field(default=15.0, gt=0)
 
     @field_validator("bot_admins", mode="before")
     @classmethod

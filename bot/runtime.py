@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.i18n import I18n
 from bot.storage.db import Database
 from bot.storage.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.dispatcher import Dispatcher
 
 
 @dataclass
@@ -18,6 +22,7 @@ class Runtime:
     i18n: I18n
     clock: Clock = field(default_factory=SystemClock)
     bot_username: str = ""
+    dispatcher: Dispatcher | None = None
 
     def uow(self, *, update_id: int | None = None) -> UnitOfWork:
         return UnitOfWork(self.db.sessions, self.clock, update_id=update_id)

@@ -26,6 +26,8 @@ class BotRunner:
             telegram_api_base_url=fake.base_url,
             database_url=db_url,
             bot_admins=frozenset(admins),
+            # The tests drive the reminder tick themselves (`await runner.tick()`), with the clock.
+            reminder_tick_seconds=3600,
         )
         self.clock = clock
         self.app: BotApplication | None = None
@@ -38,6 +40,12 @@ class BotRunner:
     def t(self, user: FakeUser) -> Translator:
         """The translator a user should be answered with (their language as the bot knows it)."""
         return self.runtime.i18n.translator(user.language_code or "en")
+
+    async def tick(self) -> int:
+        """One pass of the reminder dispatcher at the test clock's `now`."""
+        dispatcher = self.runtime.dispatcher
+        assert dispatcher is not None
+        return await dispatcher.tick()
 
     async def start(self) -> None:
         app = build_application(self.settings, clock=self.clock)

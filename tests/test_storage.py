@@ -41,7 +41,11 @@ async def test_upgrade_twice_is_harmless(database: Database) -> None:
         version = (
             await connection.execute(text("SELECT version_num FROM alembic_version"))
         ).scalar()
-    assert version == "0001"
+    from alembic.script import ScriptDirectory
+
+    from bot.storage.migrate import alembic_config
+
+    assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 async def test_sqlite_runs_in_wal_mode_with_foreign_keys(database: Database, backend: str) -> None:

@@ -26,6 +26,7 @@ class MenuEntry:
 
 
 MENU: tuple[MenuEntry, ...] = (
+    MenuEntry("today", N_("My day: who to contact")),
     MenuEntry("new", N_("Log a new client")),
     MenuEntry("clients", N_("My open deals")),
     MenuEntry("find", N_("Find a client or #deal")),

@@ -286,18 +286,23 @@ async def confirm_won(update: Update, ctx: BotContext) -> None:
 @member_only
 async def ask_reason(update: Update, ctx: BotContext) -> None:
     async def run() -> None:
-        async with ctx.runtime.uow() as uow:
-            view = await deals.load_open(uow, me(ctx), int_arg(update))
-            reasons = await uow.teams.loss_reasons(view.deal.team_id)
-        t = ctx.t
-        buttons = [
-            button(reason_name(t, reason), data(RESIGN, "r", view.deal.id, reason.id))
-            for reason in reasons
-        ]
-        text = t._("❌ Why did {name} resign?").format(name=h(view.client.name))
-        await show_choices(update, ctx, view, text, buttons, per_row=1)
+        await ask_reason_for(update, ctx, int_arg(update))
 
     await run_rule(update, ctx, run)
+
+
+async def ask_reason_for(update: Update, ctx: BotContext, deal_id: int) -> None:
+    """The reason buttons of a resignation (from the card or from a reminder)."""
+    async with ctx.runtime.uow() as uow:
+        view = await deals.load_open(uow, me(ctx), deal_id)
+        reasons = await uow.teams.loss_reasons(view.deal.team_id)
+    t = ctx.t
+    buttons = [
+        button(reason_name(t, reason), data(RESIGN, "r", view.deal.id, reason.id))
+        for reason in reasons
+    ]
+    text = t._("❌ Why did {name} resign?").format(name=h(view.client.name))
+    await show_choices(update, ctx, view, text, buttons)
 
 
 @member_only

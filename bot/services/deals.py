@@ -107,7 +107,7 @@ async def _record(uow: UnitOfWork, view: DealView, event: DealEvent, now: dateti
     return event
 
 
-async def _remind(
+async def remind(
     uow: UnitOfWork,
     deal: Deal,
     kind: ReminderKind,
@@ -278,7 +278,7 @@ async def plan_next_contact(
     if when is None:
         await uow.deals.cancel_reminders(deal.id, [ReminderKind.NEXT_CONTACT])
     else:
-        await _remind(uow, deal, ReminderKind.NEXT_CONTACT, when, now, step)
+        await remind(uow, deal, ReminderKind.NEXT_CONTACT, when, now, step)
     await _record(
         uow, view, _event(view, EventKind.FOLLOW_UP_SET, actor, now, due_at=when, text=step), now
     )
@@ -391,8 +391,8 @@ async def plan_handover(
         raise RuleError(Problem.WHEN_PAST)
     deal = view.deal
     deal.handover_at = when
-    await _remind(uow, deal, ReminderKind.HANDOVER, when, now)
-    await _remind(
+    await remind(uow, deal, ReminderKind.HANDOVER, when, now)
+    await remind(
         uow, deal, ReminderKind.SATISFACTION, when + timedelta(days=SATISFACTION_CALL_DAYS), now
     )
     await _record(
@@ -441,7 +441,7 @@ async def resign(
     assert deal.id is not None
     await uow.deals.cancel_reminders(deal.id, [ReminderKind.NEXT_CONTACT])
     if winback_at is not None:
-        await _remind(uow, deal, ReminderKind.WINBACK, winback_at, now)
+        await remind(uow, deal, ReminderKind.WINBACK, winback_at, now)
     return view, await _record(uow, view, event, now)
 
 
@@ -503,7 +503,7 @@ async def undo(
         planned = data.get("next_contact_at")
         deal.next_contact_at = datetime.fromisoformat(planned) if planned else None
         if deal.next_contact_at is not None and deal.next_contact_at > now:
-            await _remind(
+            await remind(
                 uow, deal, ReminderKind.NEXT_CONTACT, deal.next_contact_at, now, deal.next_step
             )
     await _record(

@@ -7,7 +7,7 @@ appended `DealEvent`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index, MetaData, Text, UniqueConstraint
@@ -76,6 +76,9 @@ class Member(SQLModel, table=True):
     role: str = Field(default=Role.SALESPERSON, max_length=16)
     active: bool = True
     morning_agenda: bool = True
+    # Local days the morning agenda / daily nudge went out (each goes out once a day).
+    agenda_sent_on: date | None = None
+    nudge_sent_on: date | None = None
     joined_at: datetime = _utc(nullable=False)
     deactivated_at: datetime | None = _utc()
 
@@ -185,6 +188,8 @@ class Reminder(SQLModel, table=True):
     status: str = Field(default=ReminderStatus.PENDING, max_length=12)
     note: str | None = Field(default=None, max_length=200)
     attempts: int = 0
+    # Not sent before this moment: outside working hours, or after a failed attempt.
+    not_before: datetime | None = _utc()
     claimed_at: datetime | None = _utc()
     sent_at: datetime | None = _utc()
     chat_message_id: int | None = Field(default=None, sa_type=BigInteger)

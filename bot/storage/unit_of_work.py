@@ -17,6 +17,7 @@ from bot.clock import Clock
 from bot.storage.conversations import ConversationRepository
 from bot.storage.deals import DealRepository
 from bot.storage.models import ProcessedUpdate
+from bot.storage.reminders import ReminderRepository
 from bot.storage.teams import TeamRepository
 from bot.storage.users import UserRepository
 
@@ -44,6 +45,7 @@ class UnitOfWork:
         self.users = UserRepository(self.session)
         self.conversations = ConversationRepository(self.session)
         self.deals = DealRepository(self.session)
+        self.reminders = ReminderRepository(self.session)
         return self
 
     async def __aexit__(

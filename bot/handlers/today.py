@@ -1,0 +1,159 @@
+"""`/today`: my day in one message — overdue, due today (with times), deals with no planned
+contact, and win-backs due this week, each opening its card. The morning agenda is the same
+message, sent unasked; the daily nudge lists only what is slipping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from babel.dates import format_date
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import Application, CommandHandler
+
+from bot.context import BotContext
+from bot.domain import DealStatus
+from bot.handlers.common import answer, member_only
+from bot.handlers.deal_card import me
+from bot.handlers.deal_views import deal_button, deal_line
+from bot.i18n import Translator
+from bot.keyboards import markup, rows
+from bot.services.reminders import hours_of
+from bot.services.working_hours import local_wall_time
+from bot.storage.models import Client, Deal, Stage, Team
+from bot.storage.unit_of_work import UnitOfWork
+
+SECTION_MAX = 12
+BUTTONS_MAX = 40
+WINBACK_WINDOW = timedelta(days=7)
+NUDGE_OVERDUE_AFTER = timedelta(days=1)
+
+Row = tuple[Deal, Client, Stage]
+
+
+@dataclass
+class Day:
+    overdue: list[Row]
+    today: list[Row]
+    unplanned: list[Row]
+    winbacks: list[Row]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.overdue or self.today or self.unplanned or self.winbacks)
+
+
+async def load_day(uow: UnitOfWork, team: Team, member_id: int, now: datetime) -> Day:
+    hours = hours_of(team)
+    tomorrow = hours.local_day(now) + timedelta(days=1)
+    day_end = local_wall_time(tomorrow, 0, team.timezone)
+    rows_found = await uow.reminders.day_lists(
+        member_id, day_end=day_end, winback_until=now + WINBACK_WINDOW
+    )
+    day = Day([], [], [], [])
+    for row in rows_found:
+        deal = row[0]
+        if deal.status == DealStatus.LOST:
+            day.winbacks.append(row)
+        elif deal.next_contact_at is None:
+            day.unplanned.append(row)
+        elif deal.next_contact_at <= now:
+            day.overdue.append(row)
+        else:
+            day.today.append(row)
+    return day
+
+
+def _section(
+    t: Translator, header: str, found: list[Row], now: datetime, *, with_time: bool
+) -> list[str]:
+    if not found:
+        return []
+    lines = ["", f"<b>{header}</b>"]
+    for deal, client, stage in found[:SECTION_MAX]:
+        line = deal_line(t, deal, client, stage, now)
+        if with_time and deal.next_contact_at is not None:
+            line = f"{t.time(deal.next_contact_at)} · {line}"
+        lines.append(line)
+    if len(found) > SECTION_MAX:
+        more = len(found) - SECTION_MAX
+        lines.append(t.ngettext("…and {n} more", "…and {n} more", more).format(n=t.number(more)))
+    return lines
+
+
+def day_message(
+    t: Translator, day: Day, now: datetime, *, greeting: str = ""
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    weekday = format_date(t.local(now).date(), "EEEE, d MMMM", locale=t.locale)
+    lines = [greeting] if greeting else []
+    lines.append(t._("📅 <b>Your day</b>: {date}").format(date=weekday))
+    if day.empty:
+        lines += ["", t._("Nothing is due and every deal has a next step. /new logs a client.")]
+        return "\n".join(lines), None
+    n = len(day.overdue)
+    lines += _section(
+        t,
+        t.ngettext("❗ {n} overdue", "❗ {n} overdue", n).format(n=t.number(n)),
+        day.overdue,
+        now,
+        with_time=False,
+    )
+    n = len(day.today)
+    lines += _section(
+        t,
+        t.ngettext("⏰ {n} due today", "⏰ {n} due today", n).format(n=t.number(n)),
+        day.today,
+        now,
+        with_time=True,
+    )
+    n = len(day.unplanned)
+    lines += _section(
+        t,
+        t.ngettext(
+            "⚠️ {n} deal with no next contact", "⚠️ {n} deals with no next contact", n
+        ).format(n=t.number(n)),
+        day.unplanned,
+        now,
+        with_time=False,
+    )
+    n = len(day.winbacks)
+    lines += _section(
+        t,
+        t.ngettext("🔁 {n} win-back this week", "🔁 {n} win-backs this week", n).format(
+            n=t.number(n)
+        ),
+        day.winbacks,
+        now,
+        with_time=False,
+    )
+    shown: dict[int, Row] = {}
+    for group in (day.overdue, day.today, day.unplanned, day.winbacks):
+        for row in group[:SECTION_MAX]:
+            shown.setdefault(row[0].id or 0, row)
+    buttons = [deal_button(deal, client) for deal, client, _ in list(shown.values())[:BUTTONS_MAX]]
+    return "\n".join(lines), markup(*rows(buttons, 2))
+
+
+def slipping(day: Day, now: datetime) -> Day:
+    """What the daily nudge is about: no next contact, or overdue for more than a day."""
+    long_overdue = [
+        row
+        for row in day.overdue
+        if row[0].next_contact_at and row[0].next_contact_at < now - NUDGE_OVERDUE_AFTER
+    ]
+    return Day(long_overdue, [], day.unplanned, [])
+
+
+@member_only
+async def today_command(update: Update, ctx: BotContext) -> None:
+    team = ctx.me.team
+    assert team is not None
+    now = ctx.runtime.clock.now()
+    async with ctx.runtime.uow() as uow:
+        day = await load_day(uow, team, me(ctx).id or 0, now)
+    text, keyboard = day_message(ctx.t, day, now)
+    await answer(update, ctx, text, keyboard)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("today", today_command))
