@@ -4,6 +4,7 @@ but inside the test's event loop (run_polling would install signal handlers and 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from telegram import Update
 
@@ -80,6 +81,8 @@ async def seed_team(
     fake: FakeTelegram,
     team_name: str,
     people: list[tuple[int, str, str, str]],
+    *,
+    morning_agenda: bool = True,
 ) -> dict[str, FakeUser]:
     """A team onboarded directly through the services (onboarding itself is tested elsewhere).
 
@@ -108,11 +111,42 @@ async def seed_team(
                 team, _ = await teams.create_team(uow, user, team_name, now, allowed=True)
             else:
                 await teams.join_team(uow, user, team.invite_code or "", now)
-                if role == Role.MANAGER:
-                    member = await uow.teams.member(team.id or 0, user_id)
-                    assert member is not None
-                    member.role = Role.MANAGER
-                    await uow.teams.save(member)
+            member = await uow.teams.member(team.id or 0, user_id)
+            assert member is not None
+            member.role = Role(role)
+            member.morning_agenda = morning_agenda
+            await uow.teams.save(member)
             users[name] = fake.user(user_id, name, language_code=language, started=True)
         await uow.commit()
     return users
+
+
+async def seed_deal(
+    bot: BotRunner,
+    user_id: int,
+    name: str,
+    *,
+    phone: str | None = None,
+    note: str | None = None,
+    next_contact: datetime | None = None,
+    step: str | None = None,
+) -> int:
+    """A deal of `user_id`, with its next contact planned (a reminder), through the services."""
+    from bot.services import deals
+    from bot.services.deals import NewDeal
+
+    now = bot.clock.now()
+    async with bot.runtime.uow() as uow:
+        user = await uow.users.get(user_id)
+        assert user is not None and user.team_id is not None
+        team = await uow.teams.get(user.team_id)
+        member = await uow.teams.member(user.team_id, user_id)
+        assert team is not None and member is not None
+        view = await deals.create_deal(
+            uow, member, team, NewDeal(name=name, phone=phone, note=note), now
+        )
+        deal_id = view.deal.id or 0
+        if next_contact is not None:
+            await deals.plan_next_contact(uow, member, deal_id, next_contact, now, step)
+        await uow.commit()
+    return deal_id

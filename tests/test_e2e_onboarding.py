@@ -297,7 +297,32 @@ async def test_settings_by_button_and_by_typing(
     await bob.send(f"/start join-{team.invite_code}")
     await bob.expect("Auto Sud")
     await bob.send("/settings")
-    await bob.expect("Only a manager")
+    own = await bob.expect("Morning agenda: on")
+    assert "Time zone" not in own.text and own.button_texts == ["🌅 Morning agenda on/off"]
+    await bob.tap("🌅 Morning agenda on/off")
+    await bob.expect("Morning agenda: off")
+    await bob.forge_tap("st:set:cur:EUR")
+    assert "Only a manager" in await alert(bob)
+    await bob.forge_tap("st:wd:6")
+    assert "Only a manager" in await alert(bob)
+    async with bot.runtime.uow() as uow:
+        team = (await uow.session.exec(select(Team))).one()
+        member = await uow.teams.member(team.id or 0, 8002)
+    assert team.currency == "MDL" and team.work_days == 0b0111111
+    assert member is not None and not member.morning_agenda
+
+    # Working hours: Sunday on, start an hour later.
+    await anna.send("/settings")
+    await anna.expect("Auto Sud")
+    await anna.tap(t.pgettext("button", "🕘 Working hours"))
+    await anna.expect("🕘")
+    await anna.forge_tap("st:wd:6")
+    await anna.expect(predicate=lambda m: m.event == "edit" and "✅" in m.button_texts[6])
+    await anna.forge_tap("st:ws:1")
+    await anna.expect("10:00")
+    async with bot.runtime.uow() as uow:
+        team = (await uow.session.exec(select(Team))).one()
+    assert (team.work_days, team.work_start_minute) == (0b1111111, 600)
 
 
 async def test_in_a_group_the_bot_speaks_once(bot: BotRunner, fake_telegram: FakeTelegram) -> None:

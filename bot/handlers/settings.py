@@ -3,13 +3,15 @@ hour of the daily digest, by button or by typing."""
 
 from __future__ import annotations
 
+from babel.dates import get_day_names
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.domain import TEAM_NAME_MAX
-from bot.handlers.common import answer, h, manager_only, problem_text, run_rule
+from bot.handlers.common import answer, h, manager_only, member_only, problem_text, run_rule
 from bot.handlers.flows import begin, text_step
+from bot.i18n import Translator
 from bot.keyboards import SETTINGS, args, button, data, markup, pattern, rows
 from bot.services.errors import Problem, RuleError
 from bot.services.team_settings import (
@@ -17,49 +19,157 @@ from bot.services.team_settings import (
     COMMON_CURRENCIES,
     COMMON_TIMEZONES,
     Setting,
+    adjust_working_hours,
     change_setting,
+    toggle_morning_agenda,
 )
-from bot.storage.models import ConversationState
+from bot.storage.models import ConversationState, Team
 
 
 def _settings_screen(ctx: BotContext) -> tuple[str, InlineKeyboardMarkup]:
+    """Everyone's own settings; for managers, the team's too."""
     t = ctx.t
-    team = ctx.me.team
-    assert team is not None
-    text = "\n".join(
-        [
+    team, member = ctx.me.team, ctx.me.member
+    assert team is not None and member is not None
+    agenda = t._("on") if member.morning_agenda else t._("off")
+    lines = [t._("🌅 Morning agenda: {state}").format(state=agenda)]
+    keyboard_rows = [
+        [button(t.pgettext("button", "🌅 Morning agenda on/off"), data(SETTINGS, "ag"))]
+    ]
+    if ctx.me.is_manager:
+        lines = [
             t._("⚙️ <b>Settings of {team}</b>").format(team=h(team.name)),
             "",
             t._("Time zone: {timezone}").format(timezone=h(t.timezone_name(team.timezone))),
             t._("Currency: {currency}").format(currency=h(t.currency_name(team.currency))),
             t._("Phone numbers from: {country}").format(country=h(t.country_name(team.country))),
             t._("Daily digest at {hour}").format(hour=f"{team.digest_hour:02d}:00"),
+            t._("Working hours: {hours}").format(hours=_hours_text(t, team)),
+            "",
+            *lines,
+        ]
+        keyboard_rows = [
+            [
+                button(t.pgettext("button", "✏️ Name"), data(SETTINGS, "ask", Setting.NAME)),
+                button(
+                    t.pgettext("button", "🕒 Time zone"), data(SETTINGS, "ask", Setting.TIMEZONE)
+                ),
+            ],
+            [
+                button(
+                    t.pgettext("button", "💰 Currency"), data(SETTINGS, "ask", Setting.CURRENCY)
+                ),
+                button(
+                    t.pgettext("button", "☎️ Phone country"), data(SETTINGS, "ask", Setting.COUNTRY)
+                ),
+            ],
+            [
+                button(
+                    t.pgettext("button", "📨 Digest time"),
+                    data(SETTINGS, "ask", Setting.DIGEST_HOUR),
+                ),
+                button(t.pgettext("button", "🕘 Working hours"), data(SETTINGS, "wh")),
+            ],
+            *keyboard_rows,
+        ]
+    return "\n".join(lines), markup(*keyboard_rows)
+
+
+def _hours_text(t: Translator, team: Team) -> str:
+    days = get_day_names("abbreviated", locale=t.locale)
+    chosen = ", ".join(days[day] for day in range(7) if team.work_days & (1 << day))
+    start, end = team.work_start_minute, team.work_end_minute
+    return f"{chosen} {start // 60:02d}:{start % 60:02d}–{end // 60:02d}:{end % 60:02d}"
+
+
+@member_only
+async def settings_command(update: Update, ctx: BotContext) -> None:
+    text, keyboard = _settings_screen(ctx)
+    await answer(update, ctx, text, keyboard)
+
+
+@member_only
+async def toggle_agenda(update: Update, ctx: BotContext) -> None:
+    member = ctx.me.member
+    assert member is not None
+
+    async def toggle() -> None:
+        async with ctx.db() as uow:
+            ctx.me.member = await toggle_morning_agenda(uow, member)
+            await uow.commit()
+        text, keyboard = _settings_screen(ctx)
+        await answer(update, ctx, text, keyboard, edit=True)
+
+    await run_rule(update, ctx, toggle)
+
+
+def _working_hours_screen(ctx: BotContext) -> tuple[str, InlineKeyboardMarkup]:
+    t = ctx.t
+    team = ctx.me.team
+    assert team is not None
+    names = get_day_names("abbreviated", locale=t.locale)
+    days = [
+        button(
+            ("✅ " if team.work_days & (1 << day) else "▫️ ") + names[day],
+            data(SETTINGS, "wd", day),
+        )
+        for day in range(7)
+    ]
+    start, end = team.work_start_minute // 60, team.work_end_minute // 60
+    text = "\n".join(
+        [
+            t._("🕘 <b>Working hours</b>: {hours}").format(hours=_hours_text(t, team)),
+            t._(
+                "Automatic messages (win-backs, agendas, catch-up after a break) wait for "
+                "working time. A time a salesperson chose is kept."
+            ),
         ]
     )
     keyboard = markup(
+        *rows(days, 4),
         [
-            button(t.pgettext("button", "✏️ Name"), data(SETTINGS, "ask", Setting.NAME)),
-            button(t.pgettext("button", "🕒 Time zone"), data(SETTINGS, "ask", Setting.TIMEZONE)),
+            button("◀️", data(SETTINGS, "ws", -1)),
+            button(t._("Start {hour}").format(hour=f"{start:02d}:00"), data(SETTINGS, "wh")),
+            button("▶️", data(SETTINGS, "ws", 1)),
         ],
         [
-            button(t.pgettext("button", "💰 Currency"), data(SETTINGS, "ask", Setting.CURRENCY)),
-            button(
-                t.pgettext("button", "☎️ Phone country"), data(SETTINGS, "ask", Setting.COUNTRY)
-            ),
+            button("◀️", data(SETTINGS, "we", -1)),
+            button(t._("End {hour}").format(hour=f"{end:02d}:00"), data(SETTINGS, "wh")),
+            button("▶️", data(SETTINGS, "we", 1)),
         ],
-        [
-            button(
-                t.pgettext("button", "📨 Digest time"), data(SETTINGS, "ask", Setting.DIGEST_HOUR)
-            )
-        ],
+        [button(t.pgettext("button", "◀️ Back"), data(SETTINGS, "show"))],
     )
     return text, keyboard
 
 
 @manager_only
-async def settings_command(update: Update, ctx: BotContext) -> None:
-    text, keyboard = _settings_screen(ctx)
-    await answer(update, ctx, text, keyboard)
+async def working_hours(update: Update, ctx: BotContext) -> None:
+    """`st:wh` shows the screen; `st:wd:<day>`, `st:ws:<±1>`, `st:we:<±1>` change it."""
+    query = update.callback_query
+    assert query is not None
+    action = (query.data or "").split(":")[1]
+    raw = args(query.data, 1)[0]
+    member = ctx.me.member
+    assert member is not None
+
+    async def change() -> None:
+        if action != "wh":
+            if not raw.lstrip("-").isdigit():
+                raise RuleError(Problem.STALE)
+            value = int(raw)
+            async with ctx.db() as uow:
+                ctx.me.team = await adjust_working_hours(
+                    uow,
+                    member,
+                    toggle_day=value if action == "wd" else None,
+                    start_hours=value if action == "ws" else 0,
+                    end_hours=value if action == "we" else 0,
+                )
+                await uow.commit()
+        text, keyboard = _working_hours_screen(ctx)
+        await answer(update, ctx, text, keyboard, edit=True)
+
+    await run_rule(update, ctx, change)
 
 
 def _choices(ctx: BotContext, setting: Setting) -> tuple[str, InlineKeyboardMarkup]:
@@ -167,3 +277,5 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(show_settings, pattern=pattern(SETTINGS, "show")))
     app.add_handler(CallbackQueryHandler(ask_setting, pattern=pattern(SETTINGS, "ask")))
     app.add_handler(CallbackQueryHandler(set_by_button, pattern=pattern(SETTINGS, "set")))
+    app.add_handler(CallbackQueryHandler(toggle_agenda, pattern=pattern(SETTINGS, "ag")))
+    app.add_handler(CallbackQueryHandler(working_hours, pattern=r"^st:(wh|wd|ws|we)(:-?\d+)?$"))

@@ -62,8 +62,10 @@ async def _team_screen(ctx: BotContext, page: int) -> tuple[str, InlineKeyboardM
     lines = [header, ""]
     for view in shown:
         you = t._(" (you)") if view.member.id == me.id else ""
+        blocked = " · " + t._("🔕 blocked the bot") if view.user.bot_blocked else ""
         lines.append(
-            f"{_role_icon(view)} {h(display_name(view.user))}{you}: {_role_label(ctx, view)}"
+            f"{_role_icon(view)} {h(display_name(view.user))}{you}: "
+            f"{_role_label(ctx, view)}{blocked}"
         )
     assert team.invite_code is not None
     lines += [
@@ -132,6 +134,8 @@ def _member_screen(
         t._("Role: {role}").format(role=_role_label(ctx, view)),
         t._("In the team since {date}").format(date=t.date(member.joined_at)),
     ]
+    if view.user.bot_blocked:
+        lines.append(t._("🔕 Has blocked the bot: gets no reminders until they open it again."))
     if view.user.username:
         lines.append(f"@{h(view.user.username)}")
     lines.append(

@@ -91,3 +91,40 @@ async def change_setting(uow: UnitOfWork, actor: Member, setting: Setting, raw: 
         team.digest_hour = clean_hour(raw)
     await uow.teams.save(team)
     return team
+
+
+async def adjust_working_hours(
+    uow: UnitOfWork,
+    actor: Member,
+    *,
+    toggle_day: int | None = None,
+    start_hours: int = 0,
+    end_hours: int = 0,
+) -> Team:
+    """Switch a weekday (Monday = 0) on or off, or move the start or the end by whole hours.
+    A change that would leave no working day, or end before it starts, is refused."""
+    if actor.role != Role.MANAGER or not actor.active:
+        raise RuleError(Problem.STALE)
+    team = await uow.teams.get(actor.team_id)
+    assert team is not None
+    days, start, end = team.work_days, team.work_start_minute, team.work_end_minute
+    if toggle_day is not None:
+        if not 0 <= toggle_day <= 6:
+            raise RuleError(Problem.STALE)
+        days ^= 1 << toggle_day
+    start += 60 * start_hours
+    end += 60 * end_hours
+    if days == 0 or not 0 <= start < end <= 24 * 60:
+        raise RuleError(Problem.BAD_VALUE)
+    team.work_days, team.work_start_minute, team.work_end_minute = days, start, end
+    await uow.teams.save(team)
+    return team
+
+
+async def toggle_morning_agenda(uow: UnitOfWork, member: Member) -> Member:
+    fresh = await uow.teams.member_by_id(member.id or 0)
+    if fresh is None or not fresh.active:
+        raise RuleError(Problem.STALE)
+    fresh.morning_agenda = not fresh.morning_agenda
+    await uow.teams.save(fresh)
+    return fresh
