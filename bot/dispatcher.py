@@ -2,8 +2,9 @@
 
 The database is the source of truth; the tick only wakes up, asks what is due by `now` (an
 injected clock), claims it with an UPDATE … RETURNING so no row is taken twice, and sends it.
-A sender killed mid-batch leaves claims behind; they go back to the queue after
-`SENDING_TIMEOUT`, so only the messages in flight at that moment can arrive twice.
+A sender killed mid-batch leaves claims behind; the next process puts them back in the queue when
+it starts (and any claim older than `SENDING_TIMEOUT` goes back too), so only the messages in
+flight at that moment can arrive twice.
 
 Sending respects Telegram's limits: at most `OVERALL_RATE` messages a second in all, one a second
 per chat, person by person; 429s are waited out (AIORateLimiter retries them), network and
@@ -68,6 +69,9 @@ class Dispatcher:
         self.bot = bot
         self.gate = RateGate(OVERALL_RATE, PER_CHAT_INTERVAL)
         self._running = asyncio.Lock()
+        # Polling allows one bot process per token: a claim made before this process started
+        # belongs to a sender that died, and its reminders go back to the queue at once.
+        self.started_at = runtime.clock.now()
 
     async def tick(self) -> int:
         """Send everything due now; returns how many reminders went out. A tick that finds the
@@ -88,7 +92,7 @@ class Dispatcher:
     async def _reminders_batch(self) -> tuple[int, bool]:
         now = self.runtime.clock.now()
         async with self.runtime.uow() as uow:
-            await uow.reminders.reclaim_stale(now - SENDING_TIMEOUT)
+            await uow.reminders.reclaim_stale(max(now - SENDING_TIMEOUT, self.started_at))
             due = await uow.reminders.due(now, BATCH)
             plan = plan_delivery(due, now)
             for until, ids in plan.deferred.items():
@@ -136,11 +140,21 @@ class Dispatcher:
         except Forbidden:
             await self._blocked(box.chat_id, ids)
             return 0
+        except BadRequest as error:
+            if "chat not found" in error.message.lower():
+                # They never opened the bot, or deleted the chat: unreachable like a block.
+                await self._blocked(box.chat_id, ids)
+                return 0
+            # A message Telegram refuses is our bug: logged loudly, retried later, never lost.
+            log.error("reminders %s to %s refused by Telegram: %s", ids, box.chat_id, error)
+            attempts = max(item.reminder.attempts + 1 for item in box.items)
+            await self._release(ids, self.runtime.clock.now() + backoff(attempts), attempts)
+            return 0
         except RetryAfter as error:
             wait = timedelta(seconds=_seconds(error.retry_after))
             await self._release(ids, self.runtime.clock.now() + wait, 0)
             return 0
-        except (TimedOut, NetworkError, BadRequest) as error:
+        except (TimedOut, NetworkError) as error:
             log.warning("reminders %s to %s not sent: %s", ids, box.chat_id, error)
             attempts = max(item.reminder.attempts + 1 for item in box.items)
             await self._release(ids, self.runtime.clock.now() + backoff(attempts), attempts)
