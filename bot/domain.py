@@ -89,6 +89,15 @@ DEFAULT_STAGE_KEYS: tuple[str, ...] = (
     "negotiation",
 )
 
+# How many days a deal may sit in a default stage before the digest calls it stuck ("rotting").
+DEFAULT_STAGE_LIMIT_DAYS: dict[str, int] = {
+    "new_lead": 2,
+    "contacted": 5,
+    "needs_identified": 7,
+    "offer_sent": 7,
+    "negotiation": 14,
+}
+
 # Default loss reasons with the suggested win-back delay in days (None = ask).
 DEFAULT_LOSS_REASONS: tuple[tuple[str, int | None], ...] = (
     ("price", 90),

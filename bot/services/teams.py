@@ -10,7 +10,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain import DEFAULT_LOSS_REASONS, DEFAULT_STAGE_KEYS, TEAM_NAME_MAX, Language, Role
+from bot.domain import (
+    DEFAULT_LOSS_REASONS,
+    DEFAULT_STAGE_KEYS,
+    DEFAULT_STAGE_LIMIT_DAYS,
+    TEAM_NAME_MAX,
+    Language,
+    Role,
+)
 from bot.services.errors import Problem, RuleError
 from bot.storage.models import LossReason, Member, Stage, Team, User
 from bot.storage.unit_of_work import UnitOfWork
@@ -94,7 +101,10 @@ async def create_team(
     )
     assert team.id is not None
     await uow.teams.save(
-        *[Stage(team_id=team.id, key=key, position=i) for i, key in enumerate(DEFAULT_STAGE_KEYS)],
+        *[
+            Stage(team_id=team.id, key=key, position=i, limit_days=DEFAULT_STAGE_LIMIT_DAYS[key])
+            for i, key in enumerate(DEFAULT_STAGE_KEYS)
+        ],
         *[
             LossReason(team_id=team.id, key=key, position=i, winback_days=days)
             for i, (key, days) in enumerate(DEFAULT_LOSS_REASONS)

@@ -79,6 +79,8 @@ class Member(SQLModel, table=True):
     # Local days the morning agenda / daily nudge went out (each goes out once a day).
     agenda_sent_on: date | None = None
     nudge_sent_on: date | None = None
+    # The last local day whose digest this manager got (each day's digest goes out once).
+    digest_day: date | None = None
     joined_at: datetime = _utc(nullable=False)
     deactivated_at: datetime | None = _utc()
 
@@ -170,7 +172,7 @@ class DealEvent(SQLModel, table=True):
     reason_id: int | None = Field(default=None, foreign_key="lossreason.id")
     text: str | None = Field(default=None, sa_type=Text)
     due_at: datetime | None = _utc()
-    undoes_event_id: int | None = Field(default=None, foreign_key="dealevent.id")
+    undoes_event_id: int | None = Field(default=None, foreign_key="dealevent.id", index=True)
     data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 

@@ -190,6 +190,8 @@ class ReminderRepository:
                     ),
                 ),
             )
-            .order_by(col(Deal.next_contact_at), col(Deal.number))
+            .order_by(
+                col(Deal.next_contact_at).is_(None), col(Deal.next_contact_at), col(Deal.number)
+            )
         )
         return list(await self.session.exec(query))

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
+from bot.storage.analytics import AnalyticsRepository
 from bot.storage.conversations import ConversationRepository
 from bot.storage.deals import DealRepository
 from bot.storage.models import ProcessedUpdate
@@ -46,6 +47,7 @@ class UnitOfWork:
         self.conversations = ConversationRepository(self.session)
         self.deals = DealRepository(self.session)
         self.reminders = ReminderRepository(self.session)
+        self.analytics = AnalyticsRepository(self.session)
         return self
 
     async def __aexit__(
