@@ -28,6 +28,7 @@ from bot.handlers import (
     common,
     deal_actions,
     deal_card,
+    digest,
     errors,
     lists,
     new_deal,
@@ -90,6 +91,7 @@ def _register_handlers(application: BotApplication) -> None:
     onboarding.register(application)
     today.register(application)
     reminders.register(application)
+    digest.register(application)
     team.register(application)
     settings.register(application)
     new_deal.register(application)

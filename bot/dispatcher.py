@@ -21,7 +21,8 @@ from datetime import datetime, timedelta
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.domain import DealStatus, EventKind
+from bot.domain import DealStatus, EventKind, Role
+from bot.handlers.digest import build_digest, funnel_picture, send_digest
 from bot.handlers.reminders import (
     BUNDLE_MAX,
     bundle_keyboard,
@@ -31,6 +32,7 @@ from bot.handlers.reminders import (
 )
 from bot.handlers.today import day_message, load_day, slipping
 from bot.runtime import Runtime
+from bot.services.digest import due_digest
 from bot.services.reminders import SENDING_TIMEOUT, Outbox, backoff, hours_of, plan_delivery
 from bot.storage.models import DealEvent
 
@@ -86,6 +88,7 @@ class Dispatcher:
                 if not more:
                     break
             await self._daily_messages()
+            await self._digests()
             return sent
 
     # --- reminders ---------------------------------------------------------------------------
@@ -198,6 +201,37 @@ class Dispatcher:
                 await uow.reminders.release(reminder_id, None)
             await uow.commit()
         log.info("user %s blocked the bot; their reminders wait", chat_id)
+
+    # --- the managers' daily digest -------------------------------------------------------------
+    async def _digests(self) -> None:
+        now = self.runtime.clock.now()
+        async with self.runtime.uow() as uow:
+            people = await uow.reminders.members_for_daily()
+        for member, user, team in people:
+            if member.role != Role.MANAGER:
+                continue
+            due = due_digest(team, now, member.digest_day)
+            if due is None:
+                continue
+            async with self.runtime.uow() as uow:
+                if not await uow.reminders.claim_digest(member.id or 0, due.day):
+                    continue
+                await uow.commit()
+            t = self.runtime.i18n.translator(user.language, team.timezone)
+            text, keyboard, _ = await build_digest(
+                self.runtime, t, team, due.day, now, missed=due.missed
+            )
+            try:
+                await self.gate.wait(user.id)
+                await send_digest(self.bot, user.id, text, keyboard)
+                await self.gate.wait(user.id)
+                await self.bot.send_photo(user.id, await funnel_picture(self.runtime, t, team))
+            except Forbidden:
+                async with self.runtime.uow() as uow:
+                    await uow.users.mark_blocked(user.id, True)
+                    await uow.commit()
+            except (NetworkError, BadRequest) as error:
+                log.warning("digest for %s not sent: %s", user.id, error)
 
     # --- morning agenda and daily nudge ----------------------------------------------------------
     async def _daily_messages(self) -> None:

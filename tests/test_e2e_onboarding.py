@@ -99,8 +99,8 @@ async def test_a_manager_and_two_salespeople_onboard_in_polish_russian_and_roman
     def menu(user: FakeUser) -> list[str]:
         return [c["command"] for c in fake_telegram.commands({"type": "chat", "chat_id": user.id})]
 
-    assert "settings" in menu(marek)
-    assert "settings" not in menu(ivan) and "team" in menu(ivan)
+    assert "digest" in menu(marek) and "settings" in menu(marek)
+    assert "digest" not in menu(ivan) and "team" in menu(ivan) and "new" in menu(ivan)
     ru_menu = fake_telegram.commands({"type": "chat", "chat_id": ivan.id})
     start_entry = next(c for c in ru_menu if c["command"] == "start")
     assert start_entry["description"] == bot.t(ivan)._("Main menu") == "Главное меню"
@@ -182,7 +182,7 @@ async def test_promote_demote_and_turn_off_access(
     await anna.tap("👑 Make manager")
     await anna.expect("Role: manager")
     await piotr.expect("You are now a manager")
-    assert "settings" in [
+    assert "digest" in [
         c["command"] for c in fake_telegram.commands({"type": "chat", "chat_id": piotr.id})
     ]
     # A double tap on the same (now stale) button changes nothing more.

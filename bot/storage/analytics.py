@@ -250,3 +250,11 @@ class AnalyticsRepository:
             .order_by(col(Deal.winback_at))
         )
         return list(rows)
+
+    async def open_by_stage(self, team_id: int) -> dict[int, int]:
+        rows = await self._rows(
+            sa_select(col(Deal.stage_id), func.count())
+            .where(col(Deal.team_id) == team_id, col(Deal.status) == DealStatus.OPEN)
+            .group_by(col(Deal.stage_id))
+        )
+        return {int(stage_id): int(count) for stage_id, count in rows}

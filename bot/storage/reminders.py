@@ -164,6 +164,19 @@ class ReminderRepository:
         )
         return result.first() is not None
 
+    async def claim_digest(self, member_id: int, day: date) -> bool:
+        """Mark the day's digest as going out to this manager; False if it already went."""
+        result = await self.session.exec(
+            update(Member)
+            .where(
+                col(Member.id) == member_id,
+                or_(col(Member.digest_day).is_(None), col(Member.digest_day) < day),
+            )
+            .values(digest_day=day)
+            .returning(col(Member.id))
+        )
+        return result.first() is not None
+
     async def day_lists(
         self, member_id: int, *, day_end: datetime, winback_until: datetime
     ) -> list[tuple[Deal, Client, Stage]]:

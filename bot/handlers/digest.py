@@ -1,0 +1,319 @@
+"""The manager's daily digest: a working tool, not just text. Figures of the day, each
+salesperson's line opening their overdue and no-contact list (with 🔔 to nudge them), deal
+numbers as links to the card, a picture of the funnel; split cleanly when long."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from telegram import Bot, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.context import BotContext
+from bot.handlers.common import (
+    answer,
+    display_name,
+    h,
+    manager_only,
+    notify,
+    run_rule,
+    translator_for,
+)
+from bot.handlers.deal_card import me
+from bot.handlers.deal_views import deal_button, deal_line, shorten
+from bot.handlers.labels import activity_name, reason_name, stage_name
+from bot.i18n import Translator
+from bot.keyboards import args, button, data, markup, rows
+from bot.runtime import Runtime
+from bot.services.digest import day_period
+from bot.services.errors import Problem, RuleError
+from bot.storage.analytics import Figures, Money
+from bot.storage.models import Team
+from bot.storage.teams import MemberView
+
+DIGEST = "dg"
+MESSAGE_LIMIT = 4096
+LIST_MAX = 15
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split between lines, never inside one (every line closes its own tags)."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:  # a single monstrous line: cut it at a space
+            cut = line.rfind(" ", 0, limit) if " " in line[:limit] else limit
+            parts.append(line[:cut])
+            line = line[cut:].lstrip()
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        parts.append(current)
+    return parts
+
+
+def _money(t: Translator, money: Money) -> str:
+    return (
+        " + ".join(t.money(amount, currency) for currency, amount in sorted(money.items())) or "—"
+    )
+
+
+def _link(runtime: Runtime, number: int) -> str:
+    return f'<a href="{runtime.link(f"deal-{number}")}">#{number}</a>'
+
+
+async def build_digest(
+    runtime: Runtime,
+    t: Translator,
+    team: Team,
+    day: date,
+    now: datetime,
+    *,
+    missed: list[date] | None = None,
+    so_far: bool = False,
+) -> tuple[str, InlineKeyboardMarkup | None, Figures]:
+    assert team.id is not None
+    period = day_period(team, day, until=now if so_far else None)
+    async with runtime.uow() as uow:
+        figures = await uow.analytics.figures(team.id, period, now)
+        stuck = await uow.analytics.stuck(team.id, now)
+        winbacks = await uow.analytics.winbacks_due(team.id, period.end)
+        people = await uow.teams.members(team.id, active_only=True)
+        stages = {s.id: s for s in await uow.teams.stages(team.id, include_retired=True)}
+        reasons = {r.id: r for r in await uow.teams.loss_reasons(team.id, include_retired=True)}
+    title = (
+        t._("📊 <b>{team}</b>: digest for {date}")
+        if not so_far
+        else t._("📊 <b>{team}</b>: today so far, {date}")
+    )
+    lines = [title.format(team=h(team.name), date=t.date(day))]
+    if missed:
+        days = ", ".join(t.date(d) for d in missed)
+        lines.append(
+            t.ngettext(
+                "⚠️ I was offline: no digest went out for {n} day ({days}).",
+                "⚠️ I was offline: no digest went out for {n} days ({days}).",
+                len(missed),
+            ).format(n=t.number(len(missed)), days=days)
+        )
+    lines += [
+        "",
+        t._("🆕 New deals: {n}").format(n=t.number(figures.new_deals)),
+        t._("➡️ Stage moves: {n}").format(n=t.number(figures.stage_moves)),
+        t._("✅ Won: {n} · {money}").format(
+            n=t.number(figures.won), money=_money(t, figures.won_money)
+        ),
+        t._("❌ Lost: {n} · {money}").format(
+            n=t.number(figures.lost), money=_money(t, figures.lost_money)
+        ),
+    ]
+    for reason_id, loss in sorted(
+        figures.losses_by_reason.items(), key=lambda item: -item[1].count
+    ):
+        name = reason_name(t, reasons[reason_id]) if reason_id in reasons else "?"
+        lines.append(f"   • {h(name)}: {t.number(loss.count)} · {_money(t, loss.money)}")
+    by_stage = [
+        f"{h(stage_name(t, stages[stage_id]))} {t.number(loss.count)}"
+        for stage_id, loss in figures.losses_by_stage.items()
+        if stage_id in stages
+    ]
+    if by_stage:
+        lines.append("   " + t._("by stage: {stages}").format(stages=" · ".join(by_stage)))
+    if figures.activities:
+        done = " · ".join(
+            f"{h(activity_name(t, kind))} {t.number(n)}"
+            for kind, n in sorted(figures.activities.items())
+        )
+        lines += ["", t._("📞 Activities: {list}").format(list=done)]
+    lines += ["", t._("👥 <b>Salespeople</b>")]
+    buttons = []
+    for view in people:
+        stats = figures.members.get(view.member.id or 0)
+        if stats is None:
+            continue
+        lines.append(_member_line(t, view, stats))
+        if stats.overdue or stats.unplanned:
+            label = f"📋 {display_name(view.user)[:24]} ({stats.overdue + stats.unplanned})"
+            buttons.append(button(label, data(DIGEST, "m", view.member.id)))
+    if stuck:
+        lines += [
+            "",
+            t.ngettext(
+                "🐢 {n} deal stuck in its stage:", "🐢 {n} deals stuck in their stage:", len(stuck)
+            ).format(n=t.number(len(stuck))),
+        ]
+        for deal, client, stage, days_in_stage in stuck[:LIST_MAX]:
+            age = t.ngettext("{n} day", "{n} days", days_in_stage).format(
+                n=t.number(days_in_stage)
+            )
+            name = h(shorten(client.name, 40))
+            lines.append(
+                f"   {_link(runtime, deal.number)} {name} · {h(stage_name(t, stage))} · {age}"
+            )
+    if winbacks:
+        lines += [
+            "",
+            t.ngettext("🔁 {n} win-back due:", "🔁 {n} win-backs due:", len(winbacks)).format(
+                n=t.number(len(winbacks))
+            ),
+        ]
+        for deal, client in winbacks[:LIST_MAX]:
+            lines.append(f"   {_link(runtime, deal.number)} {h(shorten(client.name, 40))}")
+    if figures.comments:
+        lines += ["", t._("💬 <b>Why clients resigned</b>")]
+        for comment in figures.comments:
+            reason = reasons.get(comment.reason_id or 0)
+            why = h(reason_name(t, reason)) if reason else "?"
+            lines.append(
+                f"   {_link(runtime, comment.deal_number)} {h(shorten(comment.client, 40))}"
+                f" · {why}: {h(shorten(comment.text, 300))}"
+            )
+    return "\n".join(lines), markup(*rows(buttons[:40], 2)) if buttons else None, figures
+
+
+def _member_line(t: Translator, view: MemberView, stats: object) -> str:
+    from bot.storage.analytics import MemberFigures
+
+    assert isinstance(stats, MemberFigures)
+    return t._(
+        "<b>{name}</b>: new {new} · won {won} · lost {lost} · activities {activities} · "
+        "❗ overdue {overdue} · ⚠️ no contact {unplanned}"
+    ).format(
+        name=h(display_name(view.user)),
+        new=t.number(stats.new),
+        won=t.number(stats.won),
+        lost=t.number(stats.lost),
+        activities=t.number(stats.activities),
+        overdue=t.number(stats.overdue),
+        unplanned=t.number(stats.unplanned),
+    )
+
+
+async def send_digest(
+    bot: Bot, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None
+) -> None:
+    """Long digests go out in several messages; the buttons ride on the last one."""
+    parts = split_message(text)
+    for index, part in enumerate(parts):
+        await bot.send_message(
+            chat_id, part, reply_markup=keyboard if index == len(parts) - 1 else None
+        )
+
+
+async def funnel_picture(runtime: Runtime, t: Translator, team: Team) -> bytes:
+    """Open deals at each stage of the pipeline, now."""
+    from bot.charts import funnel_png
+
+    async with runtime.uow() as uow:
+        counts = await uow.analytics.open_by_stage(team.id or 0)
+        stages = await uow.teams.stages(team.id or 0)
+    bars = [(stage_name(t, stage), counts.get(stage.id or 0, 0)) for stage in stages]
+    return funnel_png(t._("Open deals by stage"), bars)
+
+
+@manager_only
+async def digest_command(update: Update, ctx: BotContext) -> None:
+    """Today's digest so far; the scheduled one still goes out at the digest hour."""
+    team = ctx.me.team
+    assert team is not None
+    now = ctx.runtime.clock.now()
+    text, keyboard, _ = await build_digest(
+        ctx.runtime, ctx.t, team, ctx.t.local(now).date(), now, so_far=True
+    )
+    chat = update.effective_chat
+    assert chat is not None
+    await send_digest(ctx.bot, chat.id, text, keyboard)
+    await ctx.bot.send_photo(chat.id, await funnel_picture(ctx.runtime, ctx.t, team))
+
+
+@manager_only
+async def member_list(update: Update, ctx: BotContext) -> None:
+    """`dg:m:<member>`: that salesperson's overdue and no-contact deals, with 🔔 to nudge them."""
+
+    async def run() -> None:
+        view, slipping = await _slipping(ctx, update)
+        t = ctx.t
+        now = ctx.runtime.clock.now()
+        lines = [
+            t._("📋 <b>{name}</b>: overdue or with no next contact").format(
+                name=h(display_name(view.user))
+            )
+        ]
+        async with ctx.runtime.uow() as uow:
+            stage_of = {
+                s.id: s for s in await uow.teams.stages(view.member.team_id, include_retired=True)
+            }
+        lines += [
+            deal_line(t, deal, client, stage_of[deal.stage_id], now)
+            for deal, client in slipping[:LIST_MAX]
+        ]
+        keyboard = markup(
+            *rows([deal_button(deal, client) for deal, client in slipping[:LIST_MAX]], 2),
+            [button(t.pgettext("button", "🔔 Nudge"), data(DIGEST, "n", view.member.id))],
+        )
+        await answer(update, ctx, "\n".join(lines), keyboard)
+
+    await run_rule(update, ctx, run)
+
+
+@manager_only
+async def nudge(update: Update, ctx: BotContext) -> None:
+    """🔔: the salesperson gets their slipping deals, each opening its card."""
+
+    async def run() -> None:
+        view, slipping = await _slipping(ctx, update)
+        team = ctx.me.team
+        assert team is not None
+        st = translator_for(ctx, view.user, team.timezone)
+        now = ctx.runtime.clock.now()
+        async with ctx.runtime.uow() as uow:
+            stage_of = {
+                s.id: s for s in await uow.teams.stages(team.id or 0, include_retired=True)
+            }
+        lines = [
+            st._("🔔 {manager} asks you to take care of these deals:").format(
+                manager=h(display_name(ctx.me.user))
+            )
+        ]
+        lines += [
+            deal_line(st, deal, client, stage_of[deal.stage_id], now)
+            for deal, client in slipping[:LIST_MAX]
+        ]
+        keyboard = markup(
+            *rows([deal_button(deal, client) for deal, client in slipping[:LIST_MAX]], 2)
+        )
+        delivered = await notify(ctx, view.user, "\n".join(lines), reply_markup=keyboard)
+        t = ctx.t
+        text = (
+            t._("🔔 {name} got the list.") if delivered else t._("🔕 {name} could not be reached.")
+        )
+        await answer(update, ctx, text.format(name=h(display_name(view.user))), alert=True)
+
+    await run_rule(update, ctx, run)
+
+
+async def _slipping(ctx: BotContext, update: Update) -> tuple[MemberView, list]:  # type: ignore[type-arg]
+    query = update.callback_query
+    raw = args(query.data if query else None, 1)[0]
+    manager = me(ctx)
+    if not raw.isdigit():
+        raise RuleError(Problem.STALE)
+    async with ctx.runtime.uow() as uow:
+        people = {
+            v.member.id: v for v in await uow.teams.members(manager.team_id, active_only=True)
+        }
+        view = people.get(int(raw))
+        if view is None:
+            raise RuleError(Problem.STALE)
+        slipping = await uow.analytics.slipping(manager.team_id, int(raw), ctx.runtime.clock.now())
+    return view, slipping
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("digest", digest_command))
+    app.add_handler(CallbackQueryHandler(member_list, pattern=rf"^{DIGEST}:m:\d+$"))
+    app.add_handler(CallbackQueryHandler(nudge, pattern=rf"^{DIGEST}:n:\d+$"))

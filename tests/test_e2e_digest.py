@@ -1,0 +1,151 @@
+"""The manager's daily digest through the fake Bot API, on both databases: sent once at the
+digest hour with the day's figures (worked out by hand here), a funnel picture, /digest "so
+far" without replacing it, the per-salesperson list with 🔔, catch-up after days offline, and
+clean splitting of a digest too long for one message."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from io import BytesIO
+
+from bot.domain import ActivityKind
+from bot.services import deals
+from bot.storage.models import Member
+from tests.conftest import FakeClock
+from tests.fakes.telegram_server import FakeTelegram
+from tests.harness import BotRunner, seed_deal, seed_team
+
+EVENING = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)  # 18:00 in Warsaw, the default digest hour
+
+
+async def _member(bot: BotRunner, user_id: int) -> Member:
+    async with bot.runtime.uow() as uow:
+        user = await uow.users.get(user_id)
+        assert user is not None and user.team_id is not None
+        member = await uow.teams.member(user.team_id, user_id)
+    assert member is not None
+    return member
+
+
+async def test_the_daily_digest(
+    bot: BotRunner, fake_telegram: FakeTelegram, clock: FakeClock
+) -> None:
+    people = await seed_team(
+        bot,
+        fake_telegram,
+        "Salon Północ",
+        [
+            (1, "Marek", "pl", "manager"),
+            (2, "Ania", "pl", "salesperson"),
+            (3, "Piotr", "pl", "salesperson"),
+        ],
+        morning_agenda=False,
+    )
+    marek, ania = people["Marek"], people["Ania"]
+    t = bot.runtime.i18n.translator("pl", "Europe/Warsaw")
+    ania_m, piotr_m = await _member(bot, 2), await _member(bot, 3)
+    jan = await seed_deal(bot, 2, "Jan Kowalski", next_contact=clock.now() + timedelta(days=2))
+    ewa = await seed_deal(bot, 2, "Ewa Nowak")
+    olga = await seed_deal(bot, 3, "Olga <VIP> & Co")
+    async with bot.runtime.uow() as uow:
+        reasons = {r.key: r.id or 0 for r in await uow.teams.loss_reasons(ania_m.team_id)}
+        await deals.edit(uow, ania_m, jan, "value", 10_000_000, clock.now())
+        await deals.win(uow, ania_m, jan, 9_700_000, clock.now())
+        await deals.log_activity(uow, ania_m, ewa, ActivityKind.CALL, clock.now())
+        await deals.edit(uow, piotr_m, olga, "value", 6_000_000, clock.now())
+        await deals.resign(
+            uow, piotr_m, olga, reasons["financing"], "Bank odmówił <kredyt>", None, clock.now()
+        )
+        await uow.commit()
+
+    clock.moment = EVENING - timedelta(minutes=1)
+    await bot.tick()
+    await marek.expect_no_message(within=0.3)
+    clock.moment = EVENING
+    await bot.tick()
+    digest = await marek.expect("Salon Północ")
+    text = digest.text
+    assert t._("🆕 New deals: {n}").format(n="3") in text
+    assert t._("✅ Won: {n} · {money}").format(n="1", money=t.money(9_700_000, "PLN")) in text
+    assert t._("❌ Lost: {n} · {money}").format(n="1", money=t.money(6_000_000, "PLN")) in text
+    financing = t.pgettext("reason", "Financing or leasing refused")
+    assert f"• {financing}: 1 · {t.money(6_000_000, 'PLN')}" in text
+    ania_line = t._(
+        "<b>{name}</b>: new {new} · won {won} · lost {lost} · activities {activities} · "
+        "❗ overdue {overdue} · ⚠️ no contact {unplanned}"
+    ).format(name="Ania", new="2", won="1", lost="0", activities="1", overdue="0", unplanned="1")
+    assert ania_line.replace("<b>", "").replace("</b>", "") in text
+    assert "Bank odmówił <kredyt>" in text and "Olga <VIP> & Co" in text
+    assert 'href="https://t.me/crm_test_bot?start=deal-3"' in digest.html
+    photo = await marek.expect(predicate=lambda m: m.photo is not None)
+    assert photo.photo is not None and photo.photo.startswith(b"\x89PNG")
+    import matplotlib.image
+
+    assert matplotlib.image.imread(BytesIO(photo.photo)).shape[0] > 100
+    await bot.tick()
+    await marek.expect_no_message(within=0.3)
+
+    # /digest shows today so far, and the scheduled one is not sent again.
+    clock.moment = EVENING + timedelta(hours=1)
+    await marek.send("/digest")
+    so_far = await marek.expect("Salon Północ")
+    assert so_far.text != text
+    await marek.expect(predicate=lambda m: m.photo is not None)
+    await bot.tick()
+    await marek.expect_no_message(within=0.3)
+
+    # Ania's line opens her slipping deals; 🔔 sends them to her.
+    await marek.tap("📋 Ania (1)", message=digest)
+    listed = await marek.expect("Ewa Nowak")
+    assert "#2 Ewa Nowak" in listed.button_texts
+    await marek.tap(t.pgettext("button", "🔔 Nudge"))
+    nudged = await ania.expect("Marek")
+    assert "#2 Ewa Nowak" in nudged.button_texts and ewa
+
+    # Three days offline: one digest, for the last day, saying which days were missed.
+    await bot.stop()
+    clock.moment = datetime(2026, 11, 26, 20, 0, tzinfo=UTC)
+    await bot.start()
+    await bot.tick()
+    late = await marek.expect(t.date(datetime(2026, 11, 26, 12, 0, tzinfo=UTC)))
+    assert "⚠️" in late.text and t.date(datetime(2026, 11, 24, 12, 0, tzinfo=UTC)) in late.text
+    assert t.date(datetime(2026, 11, 25, 12, 0, tzinfo=UTC)) in late.text
+    await marek.expect(predicate=lambda m: m.photo is not None)
+    await bot.tick()
+    await marek.expect_no_message(within=0.3)
+
+
+async def test_a_long_digest_is_split_cleanly(
+    bot: BotRunner, fake_telegram: FakeTelegram, clock: FakeClock
+) -> None:
+    people = await seed_team(
+        bot,
+        fake_telegram,
+        "Автосалон",
+        [(10, "Олег", "ru", "manager"), (11, "Иван", "ru", "salesperson")],
+        morning_agenda=False,
+    )
+    oleg = people["Олег"]
+    ivan = await _member(bot, 11)
+    async with bot.runtime.uow() as uow:
+        reason = (await uow.teams.loss_reasons(ivan.team_id))[0].id or 0
+    for number in range(40):
+        deal_id = await seed_deal(bot, 11, f"Клиент {number} «ООО Ромашка»")
+        async with bot.runtime.uow() as uow:
+            comment = f"Причина {number}: " + "дорого, <скидка> & рассрочка не подошли. " * 8
+            await deals.resign(uow, ivan, deal_id, reason, comment[:500], None, clock.now())
+            await uow.commit()
+    clock.moment = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # 18:00 in Moscow
+    await bot.tick()
+    parts = []
+    while True:
+        message = await oleg.expect()
+        if message.photo is not None:
+            break
+        parts.append(message)
+    assert len(parts) >= 2
+    assert all(len(part.text) <= 4096 for part in parts)
+    whole = "\n".join(part.text for part in parts)
+    for number in range(40):
+        assert f"Причина {number}: " in whole
+    assert not fake_telegram.errors, fake_telegram.errors
