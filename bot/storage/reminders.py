@@ -56,11 +56,14 @@ class ReminderRepository:
             .join(Deal, col(Deal.id) == col(Reminder.deal_id))
             .join(Client, col(Client.id) == col(Deal.client_id))
             .join(Member, col(Member.id) == col(Reminder.member_id))
+            .join(User, col(User.id) == col(Member.user_id))
             .where(
                 col(Reminder.status) == ReminderStatus.PENDING,
                 col(Reminder.due_at) <= now,
                 or_(col(Reminder.not_before).is_(None), col(Reminder.not_before) <= now),
                 col(Member.active).is_(True),
+                # In SQL, before the LIMIT: people who blocked the bot must not starve the rest.
+                col(User.bot_blocked).is_(False),
             )
             .order_by(col(Reminder.due_at), col(Reminder.id))
             .limit(limit)
@@ -80,7 +83,6 @@ class ReminderRepository:
                 teams[member.team_id],
             )
             for reminder, deal, client, member in rows
-            if not users[member.user_id].bot_blocked
         ]
 
     async def _by_id(self, model: type[_Row], ids: set[int]) -> dict[int, _Row]:
