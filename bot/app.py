@@ -34,6 +34,7 @@ from bot.handlers import (
     new_deal,
     onboarding,
     reminders,
+    report,
     settings,
     team,
     today,
@@ -92,6 +93,7 @@ def _register_handlers(application: BotApplication) -> None:
     today.register(application)
     reminders.register(application)
     digest.register(application)
+    report.register(application)
     team.register(application)
     settings.register(application)
     new_deal.register(application)

@@ -149,3 +149,49 @@ async def test_a_long_digest_is_split_cleanly(
     for number in range(40):
         assert f"Причина {number}: " in whole
     assert not fake_telegram.errors, fake_telegram.errors
+
+
+async def test_report_by_period(
+    bot: BotRunner, fake_telegram: FakeTelegram, clock: FakeClock
+) -> None:
+    from babel.numbers import format_percent
+
+    people = await seed_team(
+        bot,
+        fake_telegram,
+        "Auto Sud",
+        [(20, "Mihai", "ro", "manager"), (21, "Ioana", "ro", "salesperson")],
+        morning_agenda=False,
+    )
+    mihai, ioana = people["Mihai"], people["Ioana"]
+    seller = await _member(bot, 21)
+    won_id = await seed_deal(bot, 21, "Ion")
+    lost_id = await seed_deal(bot, 21, "Ana")
+    await seed_deal(bot, 20, "Radu")
+    async with bot.runtime.uow() as uow:
+        reason = (await uow.teams.loss_reasons(seller.team_id))[0].id or 0
+        await deals.edit(uow, seller, lost_id, "value", 4_000_000, clock.now())
+        await deals.win(uow, seller, won_id, 9_000_000, clock.now())
+        await deals.resign(uow, seller, lost_id, reason, "Prea scump", None, clock.now())
+        await uow.commit()
+    t = bot.runtime.i18n.translator("ro", "Europe/Bucharest")
+    await mihai.send("/report")
+    await mihai.expect("📈")
+    await mihai.tap(t.pgettext("button", "This week"))
+    whole = await mihai.expect(predicate=lambda m: "✅" in m.text and m.event == "edit")
+    expected = t._("✅ Won: {won} · lead to sale {conversion}").format(
+        won="1", conversion=format_percent(1 / 3, "#,##0.#%", locale="ro")
+    )
+    assert expected in whole.text
+    assert t.money(4_000_000, "RON") in whole.text  # where the money leaks
+    # A salesperson's report counts only her own two deals.
+    await ioana.send("/report")
+    await ioana.expect("📈")
+    await ioana.tap(t.pgettext("button", "This week"))
+    own = await ioana.expect(predicate=lambda m: "✅" in m.text and m.event == "edit")
+    assert (
+        t._("✅ Won: {won} · lead to sale {conversion}").format(
+            won="1", conversion=format_percent(0.5, "#,##0.#%", locale="ro")
+        )
+        in own.text
+    )

@@ -258,3 +258,94 @@ class AnalyticsRepository:
             .group_by(col(Deal.stage_id))
         )
         return {int(stage_id): int(count) for stage_id, count in rows}
+
+    async def cohort(
+        self, team_id: int, period: Period, owner_member_id: int | None = None
+    ) -> list[CohortDeal]:
+        """Deals created in the period, with the furthest stage each reached (a skipped stage
+        counts as passed; a move taken back does not count) and how they stand now."""
+        query = (
+            sa_select(
+                col(Deal.id),
+                col(Deal.status),
+                col(Deal.owner_member_id),
+                col(Deal.value_minor),
+                col(Deal.currency),
+                col(Stage.position),
+                col(Deal.stage_id),
+                col(Deal.loss_reason_id),
+            )
+            .join(Stage, col(Stage.id) == col(Deal.stage_id))
+            .where(
+                col(Deal.team_id) == team_id,
+                col(Deal.created_at) >= period.start,
+                col(Deal.created_at) < period.end,
+            )
+        )
+        if owner_member_id is not None:
+            query = query.where(col(Deal.owner_member_id) == owner_member_id)
+        deals = await self._rows(query)
+        if not deals:
+            return []
+        undo = aliased(DealEvent)
+        furthest = dict(
+            await self._rows(
+                sa_select(col(DealEvent.deal_id), func.max(col(Stage.position)))
+                .join(Stage, col(Stage.id) == col(DealEvent.to_stage_id))
+                .where(
+                    col(DealEvent.team_id) == team_id,
+                    col(DealEvent.deal_id).in_([row[0] for row in deals]),
+                    col(DealEvent.kind).in_([EventKind.CREATED, EventKind.STAGE_CHANGED]),
+                    ~exists().where(col(undo.undoes_event_id) == col(DealEvent.id)),
+                )
+                .group_by(col(DealEvent.deal_id))
+            )
+        )
+        return [
+            CohortDeal(
+                deal_id=int(deal_id),
+                status=status,
+                owner_member_id=int(owner),
+                value_minor=value,
+                currency=currency,
+                furthest_position=max(int(position), int(furthest.get(deal_id, position))),
+                stage_id=int(stage_id),
+                loss_reason_id=reason,
+            )
+            for deal_id, status, owner, value, currency, position, stage_id, reason in deals
+        ]
+
+    async def stage_durations(self, team_id: int, period: Period) -> dict[int, list[float]]:
+        """Seconds spent in a stage, for each move out of it made in the period."""
+        undo = aliased(DealEvent)
+        rows = await self._rows(
+            sa_select(col(DealEvent.from_stage_id), col(DealEvent.at), col(DealEvent.data))
+            .where(
+                *self._live(team_id, period),
+                col(DealEvent.kind) == EventKind.STAGE_CHANGED,
+                ~exists().where(col(undo.undoes_event_id) == col(DealEvent.id)),
+            )
+            .order_by(col(DealEvent.from_stage_id))
+        )
+        durations: dict[int, list[float]] = defaultdict(list)
+        for stage_id, at, data in rows:
+            entered = (data or {}).get("stage_entered_at")
+            if stage_id is None or not entered:
+                continue
+            moment = at if at.tzinfo else at.replace(tzinfo=datetime.fromisoformat(entered).tzinfo)
+            durations[int(stage_id)].append(
+                (moment - datetime.fromisoformat(entered)).total_seconds()
+            )
+        return dict(durations)
+
+
+@dataclass(frozen=True)
+class CohortDeal:
+    deal_id: int
+    status: str
+    owner_member_id: int
+    value_minor: int | None
+    currency: str
+    furthest_position: int
+    stage_id: int
+    loss_reason_id: int | None
