@@ -30,6 +30,7 @@ from bot.handlers import (
     deal_card,
     digest,
     errors,
+    export,
     lists,
     new_deal,
     onboarding,
@@ -94,6 +95,7 @@ def _register_handlers(application: BotApplication) -> None:
     reminders.register(application)
     digest.register(application)
     report.register(application)
+    export.register(application)
     team.register(application)
     settings.register(application)
     new_deal.register(application)

@@ -195,3 +195,60 @@ async def test_report_by_period(
         )
         in own.text
     )
+
+
+async def test_export_reads_back(
+    bot: BotRunner, fake_telegram: FakeTelegram, clock: FakeClock
+) -> None:
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    people = await seed_team(
+        bot,
+        fake_telegram,
+        "Автосалон",
+        [(10, "Олег", "ru", "manager"), (11, "Иван", "ru", "salesperson")],
+        morning_agenda=False,
+    )
+    oleg, ivan = people["Олег"], people["Иван"]
+    seller = await _member(bot, 11)
+    first = await seed_deal(
+        bot,
+        11,
+        "Анна «Вектор» & Co",
+        phone="+79161234567",
+        next_contact=clock.now() + timedelta(days=1),
+    )
+    await seed_deal(bot, 10, "Борис")
+    async with bot.runtime.uow() as uow:
+        await deals.edit(uow, seller, first, "value", 150_000_000, clock.now())
+        await uow.commit()
+    t = bot.runtime.i18n.translator("ru", "Europe/Moscow")
+    await ivan.send("/export")
+    await ivan.expect(t._("Only a manager can do this."))
+    await oleg.send("/export")
+    book_message = await oleg.expect(
+        predicate=lambda m: m.document is not None and m.document.filename.endswith(".xlsx")
+    )
+    csv_message = await oleg.expect(
+        predicate=lambda m: m.document is not None and m.document.filename.endswith(".csv")
+    )
+    assert book_message.document is not None and csv_message.document is not None
+    book = load_workbook(io.BytesIO(book_message.document.data))
+    assert book.sheetnames == [t._("Deals"), t._("History")]
+    sheet = book[t._("Deals")]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:4] == (t._("Number"), t._("Client"), t._("Phone"), t._("Company"))
+    assert rows[1][:3] == (1, "Анна «Вектор» & Co", "+79161234567")
+    assert rows[1][8] == 1_500_000 and rows[1][9] == "RUB"
+    assert rows[1][11] == datetime(2026, 11, 24, 12, 0)  # next contact, Moscow wall time
+    assert rows[2][:2] == (2, "Борис")
+    history = list(book[t._("History")].iter_rows(values_only=True))
+    assert len(history) > 3
+    raw = csv_message.document.data
+    assert raw.startswith(b"\xef\xbb\xbf")
+    table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert table[0][0] == t._("Number") and table[1][1] == "Анна «Вектор» & Co"
+    assert table[1][11] == "2026-11-24 12:00"

@@ -34,6 +34,7 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("team", N_("Your team and its people")),
     MenuEntry("digest", N_("Today's digest so far"), managers_only=True),
     MenuEntry("report", N_("Funnel and losses for a period")),
+    MenuEntry("export", N_("Export deals to Excel"), managers_only=True),
     MenuEntry("settings", N_("Settings"), managers_only=False),
     MenuEntry("lang", N_("Language"), for_newcomers=True),
     MenuEntry("help", N_("What I can do"), for_newcomers=True),
