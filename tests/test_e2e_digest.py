@@ -58,6 +58,18 @@ async def test_the_daily_digest(
         )
         await uow.commit()
 
+    # The manager sets a monthly target: 10 sales and 1 000 000 zł.
+    await marek.send("/settings")
+    await marek.expect("Salon Północ")
+    await marek.tap(t.pgettext("button", "🎯 Targets"))
+    await marek.expect("🎯")
+    await marek.tap(t.pgettext("button", "🎯 Team"))
+    await marek.expect("🎯")
+    await marek.send("dziesięć")
+    await marek.expect(t._("I couldn't read that. Try again."))
+    await marek.send("10 1 000 000")
+    await marek.expect(t._("✅ Saved."))
+
     clock.moment = EVENING - timedelta(minutes=1)
     await bot.tick()
     await marek.expect_no_message(within=0.3)
@@ -77,6 +89,18 @@ async def test_the_daily_digest(
     assert ania_line.replace("<b>", "").replace("</b>", "") in text
     assert "Bank odmówił <kredyt>" in text and "Olga <VIP> & Co" in text
     assert 'href="https://t.me/crm_test_bot?start=deal-3"' in digest.html
+    from babel.numbers import format_percent
+
+    target = t._("🎯 Target this month: {won} of {target} sales").format(won="1", target="10")
+    money = t._("{won} of {target}").format(
+        won=t.money(9_700_000, "PLN"), target=t.money(100_000_000, "PLN")
+    )
+    needed = t.ngettext(
+        "at {conversion} lead to sale, {n} more new client is needed",
+        "at {conversion} lead to sale, {n} more new clients are needed",
+        27,
+    ).format(conversion=format_percent(1 / 3, "#,##0.#%", locale="pl"), n="27")
+    assert f"{target} · {money} · {needed}" in text
     photo = await marek.expect(predicate=lambda m: m.photo is not None)
     assert photo.photo is not None and photo.photo.startswith(b"\x89PNG")
     import matplotlib.image

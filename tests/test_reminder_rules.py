@@ -145,3 +145,16 @@ async def test_people_who_blocked_the_bot_do_not_starve_the_queue(
     async with UnitOfWork(database.sessions, clock) as uow:
         found = await uow.reminders.due(due + timedelta(minutes=1), limit=5)
     assert [item.client.name for item in found] == ["O"]
+
+
+def test_clients_needed_at_the_measured_conversion() -> None:
+    from bot.services.targets import parse_target, progress
+
+    assert progress(10, 0, None, 0, 0.2).clients_needed == 50  # the example
+    assert progress(10, 4, None, 0, 0.25).clients_needed == 24
+    assert progress(10, 3, None, 0, 1 / 3).clients_needed == 21
+    assert progress(10, 12, None, 0, 0.2).clients_needed == 0
+    assert progress(10, 0, None, 0, None).clients_needed is None
+    assert parse_target("12") == (12, None)
+    assert parse_target("12 1 200 000") == (12, 120_000_000)
+    assert parse_target("12; 1,2 mln") == (12, 120_000_000)

@@ -27,7 +27,7 @@ from bot.keyboards import args, button, data, markup, rows
 from bot.runtime import Runtime
 from bot.services.digest import day_period
 from bot.services.errors import Problem, RuleError
-from bot.storage.analytics import Figures, Money
+from bot.storage.analytics import Figures, Money, Period
 from bot.storage.models import Team
 from bot.storage.teams import MemberView
 
@@ -163,6 +163,7 @@ async def build_digest(
         ]
         for deal, client in winbacks[:LIST_MAX]:
             lines.append(f"   {_link(runtime, deal.number)} {h(shorten(client.name, 40))}")
+    lines += ["", await target_line(runtime, t, team, now)]
     if figures.comments:
         lines += ["", t._("💬 <b>Why clients resigned</b>")]
         for comment in figures.comments:
@@ -173,6 +174,51 @@ async def build_digest(
                 f" · {why}: {h(shorten(comment.text, 300))}"
             )
     return "\n".join(lines), markup(*rows(buttons[:40], 2)) if buttons else None, figures
+
+
+async def target_line(runtime: Runtime, t: Translator, team: Team, now: datetime) -> str:
+    """This month's progress against the team's target, and the clients still needed."""
+    from datetime import timedelta
+
+    from bot.services.targets import CONVERSION_WINDOW_DAYS, progress
+
+    if not team.target_deals:
+        return t._("🎯 No monthly target yet: a manager sets one in /settings.")
+    month_start = t.local(now).date().replace(day=1)
+    period = Period(day_period(team, month_start).start, now)
+    window = Period(now - timedelta(days=CONVERSION_WINDOW_DAYS), now)
+    async with runtime.uow() as uow:
+        month = await uow.analytics.figures(team.id or 0, period, now)
+        cohort = await uow.analytics.cohort(team.id or 0, window)
+    won_cohort = sum(1 for deal in cohort if deal.status == "won")
+    conversion = won_cohort / len(cohort) if cohort else None
+    state = progress(
+        team.target_deals,
+        month.won,
+        team.target_minor,
+        month.won_money.get(team.currency, 0),
+        conversion,
+    )
+    line = t._("🎯 Target this month: {won} of {target} sales").format(
+        won=t.number(state.won), target=t.number(state.target_deals)
+    )
+    if state.target_minor:
+        line += " · " + t._("{won} of {target}").format(
+            won=t.money(state.won_minor, team.currency),
+            target=t.money(state.target_minor, team.currency),
+        )
+    if state.clients_needed:
+        from babel.numbers import format_percent
+
+        line += " · " + t.ngettext(
+            "at {conversion} lead to sale, {n} more new client is needed",
+            "at {conversion} lead to sale, {n} more new clients are needed",
+            state.clients_needed,
+        ).format(
+            conversion=format_percent(conversion or 0, "#,##0.#%", locale=t.locale),
+            n=t.number(state.clients_needed),
+        )
+    return line
 
 
 def _member_line(t: Translator, view: MemberView, stats: object) -> str:

@@ -9,11 +9,20 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.domain import TEAM_NAME_MAX
-from bot.handlers.common import answer, h, manager_only, member_only, problem_text, run_rule
+from bot.handlers.common import (
+    answer,
+    display_name,
+    h,
+    manager_only,
+    member_only,
+    problem_text,
+    run_rule,
+)
 from bot.handlers.flows import begin, text_step
 from bot.i18n import Translator
 from bot.keyboards import SETTINGS, args, button, data, markup, pattern, rows
 from bot.services.errors import Problem, RuleError
+from bot.services.targets import parse_target, set_target
 from bot.services.team_settings import (
     COMMON_COUNTRIES,
     COMMON_CURRENCIES,
@@ -70,6 +79,7 @@ def _settings_screen(ctx: BotContext) -> tuple[str, InlineKeyboardMarkup]:
                 ),
                 button(t.pgettext("button", "🕘 Working hours"), data(SETTINGS, "wh")),
             ],
+            [button(t.pgettext("button", "🎯 Targets"), data(SETTINGS, "tg"))],
             *keyboard_rows,
         ]
     return "\n".join(lines), markup(*keyboard_rows)
@@ -272,10 +282,91 @@ for _setting in (Setting.NAME, Setting.TIMEZONE, Setting.CURRENCY, Setting.COUNT
     text_step(SETTINGS, _setting.value)(_typed)
 
 
+def _target_text(t: Translator, deals: int | None, money: int | None, currency: str) -> str:
+    if not deals:
+        return t._("not set")
+    text = t.ngettext("{n} sale a month", "{n} sales a month", deals).format(n=t.number(deals))
+    return f"{text} · {t.money(money, currency)}" if money else text
+
+
+@manager_only
+async def targets_screen(update: Update, ctx: BotContext) -> None:
+    """`st:tg` lists the targets; `st:tg:<member or 0>` asks for one."""
+    query = update.callback_query
+    assert query is not None
+    team = ctx.me.team
+    assert team is not None and team.id is not None
+    t = ctx.t
+    raw = args(query.data, 1)[0]
+    async with ctx.runtime.uow() as uow:
+        people = await uow.teams.members(team.id, active_only=True)
+    if raw.isdigit():
+        who = int(raw)
+        if who and who not in {view.member.id for view in people}:
+            await answer(update, ctx, problem_text(t, RuleError(Problem.STALE)), alert=True)
+            return
+        await begin(ctx, SETTINGS, "target", member_id=who)
+        prompt = t._(
+            "🎯 Send the monthly target: the number of sales, and the money if you like, "
+            "for example 10 or 10 1 500 000. Send 0 to remove it."
+        )
+        await answer(
+            update,
+            ctx,
+            prompt,
+            markup([button(t.pgettext("button", "◀️ Back"), data(SETTINGS, "tg"))]),
+            edit=True,
+        )
+        return
+    lines = [
+        t._("🎯 <b>Monthly targets</b>"),
+        t._("Team: {target}").format(
+            target=_target_text(t, team.target_deals, team.target_minor, team.currency)
+        ),
+    ]
+    buttons = [button(t.pgettext("button", "🎯 Team"), data(SETTINGS, "tg", 0))]
+    for view in people:
+        name = h(display_name(view.user))
+        own = _target_text(t, view.member.target_deals, view.member.target_minor, team.currency)
+        lines.append(f"{name}: {own}")
+        buttons.append(
+            button("🎯 " + display_name(view.user)[:28], data(SETTINGS, "tg", view.member.id))
+        )
+    keyboard = markup(
+        *rows(buttons[:40], 2), [button(t.pgettext("button", "◀️ Back"), data(SETTINGS, "show"))]
+    )
+    await answer(update, ctx, "\n".join(lines), keyboard, edit=True)
+
+
+@text_step(SETTINGS, "target")
+async def receive_target(update: Update, ctx: BotContext, state: ConversationState) -> None:
+    assert update.effective_message is not None
+    member = ctx.me.member
+    if member is None or not ctx.me.is_manager:
+        return
+    raw = (update.effective_message.text or "").strip()
+
+    async def save() -> None:
+        deals, money = (None, None) if raw == "0" else parse_target(raw)
+        who = int(state.data.get("member_id", 0)) or None
+        async with ctx.db() as uow:
+            changed = await set_target(uow, member, who, deals, money)
+            await uow.conversations.clear(ctx.me.user.id)
+            await uow.commit()
+        if who is None:
+            assert isinstance(changed, Team)
+            ctx.me.team = changed
+        ctx.flow = None
+        await answer(update, ctx, ctx.t._("✅ Saved.") + " /settings")
+
+    await run_rule(update, ctx, save)
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("settings", settings_command))
     app.add_handler(CallbackQueryHandler(show_settings, pattern=pattern(SETTINGS, "show")))
     app.add_handler(CallbackQueryHandler(ask_setting, pattern=pattern(SETTINGS, "ask")))
     app.add_handler(CallbackQueryHandler(set_by_button, pattern=pattern(SETTINGS, "set")))
     app.add_handler(CallbackQueryHandler(toggle_agenda, pattern=pattern(SETTINGS, "ag")))
+    app.add_handler(CallbackQueryHandler(targets_screen, pattern=r"^st:tg(:\d+)?$"))
     app.add_handler(CallbackQueryHandler(working_hours, pattern=r"^st:(wh|wd|ws|we)(:-?\d+)?$"))

@@ -44,6 +44,9 @@ class Team(SQLModel, table=True):
     work_start_minute: int = 9 * 60
     work_end_minute: int = 18 * 60
     invite_code: str | None = Field(default=None, max_length=32, unique=True)
+    # Monthly targets: number of sales and, optionally, money (minor units).
+    target_deals: int | None = None
+    target_minor: int | None = Field(default=None, sa_type=BigInteger)
     deal_counter: int = 0
     created_at: datetime = _utc(nullable=False)
 
@@ -81,6 +84,8 @@ class Member(SQLModel, table=True):
     nudge_sent_on: date | None = None
     # The last local day whose digest this manager got (each day's digest goes out once).
     digest_day: date | None = None
+    target_deals: int | None = None
+    target_minor: int | None = Field(default=None, sa_type=BigInteger)
     joined_at: datetime = _utc(nullable=False)
     deactivated_at: datetime | None = _utc()
 
