@@ -276,3 +276,76 @@ async def test_export_reads_back(
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
     assert table[0][0] == t._("Number") and table[1][1] == "Анна «Вектор» & Co"
     assert table[1][11] == "2026-11-24 12:00"
+
+
+async def test_the_team_edits_its_pipeline(
+    bot: BotRunner, fake_telegram: FakeTelegram, clock: FakeClock
+) -> None:
+    people = await seed_team(
+        bot,
+        fake_telegram,
+        "North",
+        [(1, "Mark", "en", "manager"), (2, "Sue", "en", "salesperson")],
+        morning_agenda=False,
+    )
+    mark, sue = people["Mark"], people["Sue"]
+    await seed_deal(bot, 2, "Alpha")
+    await mark.send("/settings")
+    await mark.expect("North")
+    await mark.tap("🧭 Pipeline")
+    await mark.expect("Pipeline stages")
+    await mark.tap("New lead")
+    await mark.expect("in use")
+    await mark.tap("✏️ Rename")
+    await mark.expect("new name")
+    await mark.send("Web <enquiry> & call")
+    await mark.expect("Saved")
+    await mark.tap("◀️ Back")
+    await mark.expect("Pipeline stages")
+    # A stage that holds an open deal cannot be retired; an empty one can.
+    await mark.tap("Web <enquiry> & call")
+    await mark.expect("in use")
+    await mark.tap("🗄 Retire")
+    text, _ = await mark.expect_answer()
+    while not text:
+        text, _ = await mark.expect_answer()
+    assert text == "This stage still holds 1 open deal: move it on before retiring the stage."
+    await mark.tap("◀️ Back")
+    await mark.expect("Pipeline stages")
+    await mark.tap("Needs identified")
+    await mark.expect("in use")
+    await mark.tap("🗄 Retire")
+    await mark.expect("retired")
+    await mark.tap("◀️ Back")
+    await mark.expect("Pipeline stages")
+    await mark.tap("➕ Add")
+    await mark.expect("Send the name")
+    await mark.send("Financing")
+    await mark.expect("Saved")
+    # Loss reasons too: a new one is offered when resigning.
+    await mark.send("/settings")
+    await mark.expect("North")
+    await mark.tap("📋 Loss reasons")
+    await mark.expect("Loss reasons")
+    await mark.tap("➕ Add")
+    await mark.send("No car in stock")
+    await mark.expect("Saved")
+
+    await sue.send("#1")
+    card = await sue.expect("#1 · Alpha")
+    assert "Stage: Web <enquiry> & call" in card.text
+    await sue.tap("➡️ Stage")
+    stages = await sue.expect("Move #1")
+    assert stages.button_texts == [
+        "• Web <enquiry> & call",
+        "Contacted",
+        "Offer sent",
+        "Test drive / negotiation",
+        "Financing",
+        "◀️ Back",
+    ]
+    await sue.tap("◀️ Back")
+    await sue.expect("#1 · Alpha")
+    await sue.tap("❌ Resign")
+    reasons = await sue.expect("Why did Alpha resign?")
+    assert "No car in stock" in reasons.button_texts

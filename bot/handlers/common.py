@@ -175,6 +175,11 @@ def problem_text(t: Translator, error: RuleError) -> str:
         Problem.DEAL_ALREADY_OPEN: t._("Deal #{number} is already open."),
         Problem.UNDO_EXPIRED: t._("Too late to undo: it can be taken back within a minute."),
         Problem.WHEN_PAST: t._("That time has already passed. Send a later one."),
+        Problem.STAGE_NOT_EMPTY: t.ngettext(
+            "This stage still holds {count} open deal: move it on before retiring the stage.",
+            "This stage still holds {count} open deals: move them on before retiring the stage.",
+            int(str(error.details.get("count", 0))),
+        ),
         Problem.WHEN_UNREADABLE: t._(
             "I couldn't read that date. Try for example: tomorrow 10:00, 15.12 14:30, friday."
         ),

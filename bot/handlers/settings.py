@@ -19,8 +19,10 @@ from bot.handlers.common import (
     run_rule,
 )
 from bot.handlers.flows import begin, text_step
+from bot.handlers.labels import reason_name, stage_name
 from bot.i18n import Translator
 from bot.keyboards import SETTINGS, args, button, data, markup, pattern, rows
+from bot.services import pipeline
 from bot.services.errors import Problem, RuleError
 from bot.services.targets import parse_target, set_target
 from bot.services.team_settings import (
@@ -32,7 +34,7 @@ from bot.services.team_settings import (
     change_setting,
     toggle_morning_agenda,
 )
-from bot.storage.models import ConversationState, Team
+from bot.storage.models import ConversationState, LossReason, Stage, Team
 
 
 def _settings_screen(ctx: BotContext) -> tuple[str, InlineKeyboardMarkup]:
@@ -79,7 +81,11 @@ def _settings_screen(ctx: BotContext) -> tuple[str, InlineKeyboardMarkup]:
                 ),
                 button(t.pgettext("button", "🕘 Working hours"), data(SETTINGS, "wh")),
             ],
-            [button(t.pgettext("button", "🎯 Targets"), data(SETTINGS, "tg"))],
+            [
+                button(t.pgettext("button", "🎯 Targets"), data(SETTINGS, "tg")),
+                button(t.pgettext("button", "🧭 Pipeline"), data(SETTINGS, "pl", "stage")),
+            ],
+            [button(t.pgettext("button", "📋 Loss reasons"), data(SETTINGS, "pl", "reason"))],
             *keyboard_rows,
         ]
     return "\n".join(lines), markup(*keyboard_rows)
@@ -362,6 +368,155 @@ async def receive_target(update: Update, ctx: BotContext, state: ConversationSta
     await run_rule(update, ctx, save)
 
 
+def _entry_name(t: Translator, kind: str, entry: Stage | LossReason) -> str:
+    if isinstance(entry, Stage):
+        return stage_name(t, entry)
+    return reason_name(t, entry)
+
+
+@manager_only
+async def pipeline_screen(update: Update, ctx: BotContext) -> None:
+    """`st:pl:<kind>` lists the stages or reasons; `st:pe:<kind>:<id>` shows one."""
+    query = update.callback_query
+    assert query is not None
+    action = (query.data or "").split(":")[1]
+    kind, raw_id = args(query.data, 2)[:2]
+    team = ctx.me.team
+    assert team is not None and team.id is not None
+    t = ctx.t
+
+    async def show() -> None:
+        if kind not in ("stage", "reason"):
+            raise RuleError(Problem.STALE)
+        async with ctx.runtime.uow() as uow:
+            found = await pipeline.entries(uow, team.id or 0, kind)  # type: ignore[arg-type]
+        if action == "pe":
+            entry = next((e for e in found if str(e.id) == raw_id), None)
+            if entry is None:
+                raise RuleError(Problem.STALE)
+            await _entry_screen(update, ctx, kind, entry)
+            return
+        title = (
+            t._("🧭 <b>Pipeline stages</b>") if kind == "stage" else t._("📋 <b>Loss reasons</b>")
+        )
+        lines = [title, t._("Tap one to rename, move or retire it.")]
+        buttons = [
+            button(
+                ("🗄 " if e.retired else "") + _entry_name(t, kind, e)[:30],
+                data(SETTINGS, "pe", kind, e.id),
+            )
+            for e in found
+        ]
+        keyboard = markup(
+            *rows(buttons[:40], 2),
+            [button(t.pgettext("button", "➕ Add"), data(SETTINGS, "pa", kind))],
+            [button(t.pgettext("button", "◀️ Back"), data(SETTINGS, "show"))],
+        )
+        await answer(update, ctx, "\n".join(lines), keyboard, edit=True)
+
+    await run_rule(update, ctx, show)
+
+
+async def _entry_screen(
+    update: Update, ctx: BotContext, kind: str, entry: Stage | LossReason
+) -> None:
+    t = ctx.t
+    state = t._("retired") if entry.retired else t._("in use")
+    text = f"<b>{h(_entry_name(t, kind, entry))}</b> · {state}"
+    retire = (
+        button(t.pgettext("button", "♻️ Restore"), data(SETTINGS, "pr", kind, entry.id, 0))
+        if entry.retired
+        else button(t.pgettext("button", "🗄 Retire"), data(SETTINGS, "pr", kind, entry.id, 1))
+    )
+    keyboard = markup(
+        [
+            button("⬆️", data(SETTINGS, "pm", kind, entry.id, -1)),
+            button("⬇️", data(SETTINGS, "pm", kind, entry.id, 1)),
+        ],
+        [button(t.pgettext("button", "✏️ Rename"), data(SETTINGS, "pn", kind, entry.id)), retire],
+        [button(t.pgettext("button", "◀️ Back"), data(SETTINGS, "pl", kind))],
+    )
+    await answer(update, ctx, text, keyboard, edit=True)
+
+
+@manager_only
+async def pipeline_change(update: Update, ctx: BotContext) -> None:
+    """Move (`pm`), retire or restore (`pr`), or start renaming (`pn`) / adding (`pa`)."""
+    query = update.callback_query
+    assert query is not None
+    action = (query.data or "").split(":")[1]
+    kind, raw_id, raw_value = args(query.data, 3)[:3]
+    member = ctx.me.member
+    assert member is not None
+    t = ctx.t
+
+    async def change() -> None:
+        if kind not in ("stage", "reason"):
+            raise RuleError(Problem.STALE)
+        if action == "pa":
+            await begin(ctx, SETTINGS, "pipe_add", kind=kind)
+            await answer(
+                update,
+                ctx,
+                t._("➕ Send the name ({limit} characters at most).").format(
+                    limit=pipeline.NAME_MAX
+                ),
+            )
+            return
+        if not raw_id.isdigit():
+            raise RuleError(Problem.STALE)
+        if action == "pn":
+            await begin(ctx, SETTINGS, "pipe_name", kind=kind, entry_id=int(raw_id))
+            await answer(
+                update,
+                ctx,
+                t._("✏️ Send the new name ({limit} characters at most).").format(
+                    limit=pipeline.NAME_MAX
+                ),
+            )
+            return
+        async with ctx.db() as uow:
+            if action == "pm":
+                await pipeline.move(uow, member, kind, int(raw_id), -1 if raw_value == "-1" else 1)  # type: ignore[arg-type]
+            else:
+                await pipeline.set_retired(uow, member, kind, int(raw_id), raw_value == "1")  # type: ignore[arg-type]
+            await uow.commit()
+            found = await pipeline.entries(uow, member.team_id, kind)  # type: ignore[arg-type]
+        entry = next(e for e in found if e.id == int(raw_id))
+        await _entry_screen(update, ctx, kind, entry)
+
+    await run_rule(update, ctx, change)
+
+
+async def _pipeline_text(update: Update, ctx: BotContext, state: ConversationState) -> None:
+    assert update.effective_message is not None
+    member = ctx.me.member
+    if member is None or not ctx.me.is_manager:
+        return
+    kind = str(state.data.get("kind"))
+    if kind not in ("stage", "reason"):
+        return
+
+    async def save() -> None:
+        text = update.effective_message.text or ""  # type: ignore[union-attr]
+        async with ctx.db() as uow:
+            if state.step == "pipe_add":
+                await pipeline.add(uow, member, kind, text)  # type: ignore[arg-type]
+            else:
+                await pipeline.rename(uow, member, kind, int(state.data["entry_id"]), text)  # type: ignore[arg-type]
+            await uow.conversations.clear(ctx.me.user.id)
+            await uow.commit()
+        ctx.flow = None
+        back = markup([button(ctx.t.pgettext("button", "◀️ Back"), data(SETTINGS, "pl", kind))])
+        await answer(update, ctx, ctx.t._("✅ Saved."), back)
+
+    await run_rule(update, ctx, save)
+
+
+text_step(SETTINGS, "pipe_add")(_pipeline_text)
+text_step(SETTINGS, "pipe_name")(_pipeline_text)
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("settings", settings_command))
     app.add_handler(CallbackQueryHandler(show_settings, pattern=pattern(SETTINGS, "show")))
@@ -369,4 +524,6 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(set_by_button, pattern=pattern(SETTINGS, "set")))
     app.add_handler(CallbackQueryHandler(toggle_agenda, pattern=pattern(SETTINGS, "ag")))
     app.add_handler(CallbackQueryHandler(targets_screen, pattern=r"^st:tg(:\d+)?$"))
+    app.add_handler(CallbackQueryHandler(pipeline_screen, pattern=r"^st:(pl|pe):"))
+    app.add_handler(CallbackQueryHandler(pipeline_change, pattern=r"^st:(pa|pn|pm|pr):"))
     app.add_handler(CallbackQueryHandler(working_hours, pattern=r"^st:(wh|wd|ws|we)(:-?\d+)?$"))

@@ -27,6 +27,7 @@ class Problem(StrEnum):
     UNDO_EXPIRED = "undo_expired"
     WHEN_PAST = "when_past"
     WHEN_UNREADABLE = "when_unreadable"
+    STAGE_NOT_EMPTY = "stage_not_empty"
 
 
 class RuleError(Exception):
