@@ -31,6 +31,7 @@ from bot.handlers import (
     digest,
     errors,
     export,
+    imports,
     lists,
     new_deal,
     onboarding,
@@ -96,6 +97,7 @@ def _register_handlers(application: BotApplication) -> None:
     digest.register(application)
     report.register(application)
     export.register(application)
+    imports.register(application)
     team.register(application)
     settings.register(application)
     new_deal.register(application)

@@ -349,3 +349,80 @@ async def test_the_team_edits_its_pipeline(
     await sue.tap("❌ Resign")
     reasons = await sue.expect("Why did Alpha resign?")
     assert "No car in stock" in reasons.button_texts
+
+
+async def test_import_then_export_reads_back_the_same(
+    bot: BotRunner, fake_telegram: FakeTelegram, clock: FakeClock
+) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    people = await seed_team(
+        bot,
+        fake_telegram,
+        "Salon",
+        [(1, "Marek", "pl", "manager"), (2, "Ania", "pl", "salesperson")],
+        morning_agenda=False,
+    )
+    marek, ania = people["Marek"], people["Ania"]
+    t = bot.runtime.i18n.translator("pl", "Europe/Warsaw")
+    offer = t.pgettext("stage", "Offer sent")
+    table = "\r\n".join(
+        [
+            "Imię i nazwisko;Telefon;Wartość;Etap;Opiekun;Następny kontakt",
+            f"Łukasz Żółć;600 100 200;95 000;{offer};Ania;15.12.2026 14:30",
+            "Zofia Nowak;12;50 000;;;",
+            ";600 100 201;;;;",
+            "Jan Kowal;600100202;dużo;;;",
+            "Ewa Lis;+48 600 100 203;70 000;;Marek;",
+        ]
+    ).encode("cp1250")
+    await ania.send_document(table, "klienci.csv", "text/csv")
+    await ania.expect(t._("Only a manager can do this."))
+    await marek.send_document(table, "klienci.csv", "text/csv")
+    preview = await marek.expect("📥")
+    assert "Łukasz Żółć" in preview.text and "Ewa Lis" in preview.text
+    for row, problem in ((3, "not a phone number"), (4, "no name"), (5, "not an amount")):
+        assert (
+            t._("row {row}: {problem} «{value}»")
+            .format(row=row, problem=t._(problem), value="")
+            .split("«")[0]
+            in preview.text
+        )
+    await marek.tap(t.pgettext("button", "✅ Import"))
+    done = await marek.expect(predicate=lambda m: m.event == "edit" and "✅" in m.text)
+    assert (
+        t.ngettext("✅ {n} client imported.", "✅ {n} clients imported.", 2).format(n="2")
+        in done.text
+    )
+    await marek.forge_tap("im:ok")  # a second tap imports nothing more
+    await marek.expect_answer()
+
+    await marek.send("/export")
+    book_message = await marek.expect(
+        predicate=lambda m: m.document is not None and m.document.filename.endswith(".xlsx")
+    )
+    assert book_message.document is not None
+    rows = list(
+        load_workbook(io.BytesIO(book_message.document.data))[t._("Deals")].iter_rows(
+            values_only=True
+        )
+    )
+    assert [r[:3] for r in rows[1:]] == [
+        (1, "Łukasz Żółć", "+48600100200"),
+        (2, "Ewa Lis", "+48600100203"),
+    ]
+    assert rows[1][6] == offer and rows[1][8] == 95_000 and rows[1][10] == "Ania"
+    assert rows[1][11] == datetime(2026, 12, 15, 14, 30)
+    assert rows[2][8] == 70_000 and rows[2][10] == "Marek"
+
+    # The same file again: both phones are already clients, nothing is duplicated.
+    await marek.send_document(table, "klienci.csv", "text/csv")
+    await marek.expect("📥")
+    await marek.tap(t.pgettext("button", "✅ Import"))
+    again = await marek.expect(predicate=lambda m: m.event == "edit" and "✅" in m.text)
+    assert (
+        t.ngettext("✅ {n} client imported.", "✅ {n} clients imported.", 0).format(n="0")
+        in again.text
+    )
