@@ -214,5 +214,11 @@ async def _import(ctx: BotContext, result: ImportResult) -> tuple[int, int]:
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(MessageHandler(filters.Document.ALL, received_file))
+    spreadsheets = (
+        filters.Document.FileExtension("csv")
+        | filters.Document.FileExtension("xlsx")
+        | filters.Document.FileExtension("xlsm")
+        | filters.Document.FileExtension("tsv")
+    )
+    app.add_handler(MessageHandler(spreadsheets, received_file))
     app.add_handler(CallbackQueryHandler(confirm, pattern=rf"^{IMPORT}:(ok|no)$"))
