@@ -38,7 +38,10 @@ from bot.storage.models import DealEvent
 
 log = logging.getLogger(__name__)
 
-BATCH = 500
+# Rows taken per pass. Large enough that a pass spans many people even when one person has many
+# due at once: with one message a second per chat, a pass of few people cannot reach the overall
+# rate (500 rows of 20 per person = 25 chats = 25 messages a second at most).
+BATCH = 2000
 OVERALL_RATE = 28.0  # messages a second, under Telegram's ~30
 PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
 WORKERS = 32
