@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 
+import pytest
+
 from bot.domain import ActivityKind
 from bot.services import deals
 from bot.storage.models import Member
@@ -426,3 +428,44 @@ async def test_import_then_export_reads_back_the_same(
         t.ngettext("✅ {n} client imported.", "✅ {n} clients imported.", 0).format(n="0")
         in again.text
     )
+
+
+DIGEST_MARKETS = {
+    # language: (founder, zone, 18:00 local as UTC on 23 November 2026)
+    "pl": ("Marek", "Europe/Warsaw", datetime(2026, 11, 23, 17, 0, tzinfo=UTC)),
+    "ru": ("Олег", "Europe/Moscow", datetime(2026, 11, 23, 15, 0, tzinfo=UTC)),
+    "ro": ("Mihai", "Europe/Bucharest", datetime(2026, 11, 23, 16, 0, tzinfo=UTC)),
+    "en": ("Mark", "Europe/London", datetime(2026, 11, 23, 18, 0, tzinfo=UTC)),
+}
+
+
+@pytest.mark.parametrize("language", DIGEST_MARKETS)
+async def test_the_digest_in_every_language(
+    bot: BotRunner, fake_telegram: FakeTelegram, clock: FakeClock, language: str
+) -> None:
+    founder, zone, evening = DIGEST_MARKETS[language]
+    people = await seed_team(
+        bot, fake_telegram, "Auto", [(1, founder, language, "manager")], morning_agenda=False
+    )
+    manager = people[founder]
+    member = await _member(bot, 1)
+    for name in ("One", "Two", "Three"):
+        await seed_deal(bot, 1, name)
+    async with bot.runtime.uow() as uow:
+        await deals.win(uow, member, 1, 5_000_000, clock.now())
+        await uow.commit()
+    clock.moment = evening
+    await bot.tick()
+    t = bot.runtime.i18n.translator(language, zone)
+    digest = await manager.expect("Auto")
+    currency = {"pl": "PLN", "ru": "RUB", "ro": "RON", "en": "GBP"}[language]
+    assert t._("🆕 New deals: {n}").format(n="3") in digest.text
+    assert (
+        t._("✅ Won: {n} · {money}").format(n="1", money=t.money(5_000_000, currency))
+        in digest.text
+    )
+    assert t.date(evening) in digest.text
+    if language != "en":
+        english = ("New deals", "Won:", "Lost:", "Salespeople", "Stage moves", "No monthly target")
+        assert [label for label in english if label in digest.text] == []
+    await manager.expect(predicate=lambda m: m.photo is not None)
