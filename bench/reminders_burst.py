@@ -639,11 +639,13 @@ def evaluate(
     delivered: Counter[int] = Counter()
     wrong_chat = 0
     bundles = 0
+    reminder_messages = 0
     per_chat_messages: dict[int, int] = {}
     for chat_id, messages in server.rids_by_chat.items():
         per_chat_messages[chat_id] = len(messages)
         for rids in messages:
             bundles += len(rids) > 1
+            reminder_messages += bool(rids)
             for rid in rids:
                 delivered[rid] += 1
                 if spec.user_id(owners[rid - 1]) != chat_id:
@@ -656,7 +658,8 @@ def evaluate(
     )
     counts = list(per_chat_messages.values()) or [0]
     sent_rows = bot.statuses.get("sent", 0)
-    rate = bot.sent / bot.clear_seconds if bot.clear_seconds else 0.0
+    seconds = bot.clear_seconds or float("inf")
+    reminder_rate, rate = bot.sent / seconds, reminder_messages / seconds
     stamps = sorted(server.send_stamps)
     server_rate = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 else 0.0
     floods = sum(server.flood_errors.values())
@@ -672,10 +675,13 @@ def evaluate(
             f"{bot.clear_seconds:.1f}  (tick(s): {bot.ticks}, {bot.seconds:.1f} s)",
             not bot.timed_out,
         ),
+        Check("reminders/s", f"{reminder_rate:.2f}"),
         Check(
-            "messages/s (reminders / seconds to clear)", f"{rate:.2f}  (target >= 25)", rate >= 25
+            "messages/s",
+            f"{rate:.2f}  (target >= {TARGET_RATE:.0f})",
+            rate >= TARGET_RATE,
         ),
-        Check("messages/s (fake API, first..last)", f"{server_rate:.2f}"),
+        Check("messages/s at the fake API, first..last", f"{server_rate:.2f}"),
         Check(
             "most messages in any 1 s (API)",
             f"{_max_in_window(stamps)}  (bucket: 30/s, burst 30)",
@@ -731,14 +737,19 @@ def evaluate(
         Check(
             "messages per person",
             f"{min(counts)}..{max(counts)} (expected {share_text}), {wrong_counts} wrong",
-            wrong_counts == 0,
+            # Reminders over 10 minutes late go out bundled (by design): then counts differ.
+            wrong_counts == 0 if not server.late_messages else None,
         ),
         Check(
             "REMINDER_SENT events",
             f"{sum(bot.sent_events.values())}, {events_twice} reminders twice",
             sum(bot.sent_events.values()) == spec.reminders and events_twice == 0,
         ),
-        Check("late / bundled messages", f"{server.late_messages} / {bundles}"),
+        Check(
+            "late / bundled messages",
+            f"{server.late_messages} / {bundles}"
+            + ("  (due over 10 min before they went out)" if server.late_messages else ""),
+        ),
         Check(
             "other messages (not reminders)",
             f"{sum(server.other_messages.values())}"
@@ -795,8 +806,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--postgres-url",
         default=POSTGRES_URL,
-        help="with --db postgresql; its `public` schema is DROPPED and recreated "
-        "(default $TEST_POSTGRES_URL or %(default)s)",
+        help="with --db postgresql: the database (created if missing) whose `public` schema "
+        "is DROPPED and recreated (default $BENCH_POSTGRES_URL or %(default)s)",
     )
     parser.add_argument("--timeout", type=float, help="give up after this many seconds of sending")
     parser.add_argument(
