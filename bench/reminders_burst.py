@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import multiprocessing
 import os
 import platform
@@ -470,6 +471,7 @@ class BotReport:
     statuses: Counter[str] = field(default_factory=Counter)
     sent_events: Counter[int] = field(default_factory=Counter)
     timed_out: bool = False
+    tick_errors: list[str] = field(default_factory=list)
 
 
 async def _sample_rss(report: BotReport, stop: asyncio.Event) -> None:
@@ -563,7 +565,13 @@ async def _run_bot(
         cpu_start, wall_start = time.process_time(), time.perf_counter()
         clock.run()
         while True:
-            report.sent += await dispatcher.tick()
+            try:
+                report.sent += await dispatcher.tick()
+            except Exception as error:
+                # As under the job queue: logged, and the next tick carries on.
+                logging.getLogger(__name__).exception("the tick failed")
+                first_line = (str(error).splitlines() or [""])[0]
+                report.tick_errors.append(f"{type(error).__name__}: {first_line}"[:120])
             report.ticks += 1
             report.seconds = time.perf_counter() - wall_start
             report.cpu_seconds = time.process_time() - cpu_start
@@ -659,7 +667,8 @@ def evaluate(
     counts = list(per_chat_messages.values()) or [0]
     sent_rows = bot.statuses.get("sent", 0)
     seconds = bot.clear_seconds or float("inf")
-    reminder_rate, rate = bot.sent / seconds, reminder_messages / seconds
+    # Counted from the database and the fake API, not from tick() (a failed tick returns none).
+    reminder_rate, rate = sent_rows / seconds, reminder_messages / seconds
     stamps = sorted(server.send_stamps)
     server_rate = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 else 0.0
     floods = sum(server.flood_errors.values())
@@ -674,6 +683,11 @@ def evaluate(
             "seconds to clear (last reminder sent)",
             f"{bot.clear_seconds:.1f}  (tick(s): {bot.ticks}, {bot.seconds:.1f} s)",
             not bot.timed_out,
+        ),
+        Check(
+            "ticks that failed",
+            f"{len(bot.tick_errors)}" + "".join(f"\n    {text}" for text in bot.tick_errors[:3]),
+            not bot.tick_errors,
         ),
         Check("reminders/s", f"{reminder_rate:.2f}"),
         Check(
@@ -693,7 +707,7 @@ def evaluate(
         Check("CPU s (bot process, during the ticks)", f"{bot.cpu_seconds:.1f}"),
         Check(
             "CPU per message / share of a core",
-            f"{1000 * bot.cpu_seconds / max(bot.sent, 1):.2f} ms / "
+            f"{1000 * bot.cpu_seconds / max(reminder_messages, 1):.2f} ms / "
             f"{100 * bot.cpu_seconds / max(bot.seconds, 1e-9):.0f} %",
         ),
         Check(
@@ -856,8 +870,6 @@ def code_version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import logging
-
     args = parse_args(argv)
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
