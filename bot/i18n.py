@@ -90,6 +90,18 @@ class Translator:
     def number(self, value: int | float) -> str:
         return format_decimal(value, locale=self.locale)
 
+    def percent(self, share: float | None) -> str:
+        """`62,5 %`, `80%`; a share that cannot be worked out (nothing to divide) is `—`."""
+        if share is None:
+            return "—"
+        pattern = copy.copy(self.locale.percent_formats[None])
+        pattern.frac_prec = (0, 1)  # the locale's own spacing and sign, at most one decimal
+        return pattern.apply(share, self.locale)
+
+    def amounts(self, money: dict[str, int]) -> str:
+        """Sums in several currencies (a deal keeps its own): `95 000 zł + 300 €`; none is `—`."""
+        return " + ".join(self.money(v, c) for c, v in sorted(money.items()) if v) or "—"
+
     def money(self, amount_minor: int, currency: str) -> str:
         """`95 000 zł`, `95.000 RON`: whole amounts without decimals, as prices are written."""
         pattern = copy.copy(self.locale.currency_formats["standard"])
@@ -116,6 +128,10 @@ class Translator:
         if isinstance(day, dt.datetime):
             day = self.local(day).date()
         return format_date(day, "d MMMM yyyy", locale=self.locale)
+
+    def month(self, day: dt.date) -> str:
+        """`listopad 2026`, `ноябрь 2026`: a month on its own (the stand-alone name)."""
+        return format_date(day, "LLLL yyyy", locale=self.locale)
 
     def time(self, moment: dt.datetime) -> str:
         return format_time(self.local(moment), "HH:mm", locale=self.locale)

@@ -27,6 +27,10 @@ class Runtime:
     def uow(self, *, update_id: int | None = None) -> UnitOfWork:
         return UnitOfWork(self.db.sessions, self.clock, update_id=update_id)
 
+    def reader(self) -> UnitOfWork:
+        """A unit of work for reading only (figures, reports): it never blocks writers."""
+        return UnitOfWork(self.db.read_sessions, self.clock)
+
     def link(self, payload: str) -> str:
         """A deep link that opens this bot with `/start <payload>`."""
         return f"https://t.me/{self.bot_username}?start={payload}"

@@ -98,7 +98,7 @@ async def test_a_days_figures(database: Database, clock: FakeClock) -> None:
     clock.moment = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 16:00 in Warsaw
 
     async with uow() as u:
-        figures = await u.analytics.figures(team.id or 0, DAY, clock.now())
+        figures = await u.analytics.figures(team.id or 0, DAY, clock.now(), comments=10)
     assert (figures.new_deals, figures.stage_moves) == (6, 3)
     assert (figures.won, figures.won_money) == (1, {"PLN": 9_700_000})
     assert (figures.lost, figures.lost_money) == (2, {"PLN": 14_000_000})
@@ -132,13 +132,10 @@ async def test_a_days_figures(database: Database, clock: FakeClock) -> None:
     # Three days later: new leads older than 2 days and contacts older than 5 are stuck.
     clock.moment = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
     async with uow() as u:
-        stuck = await u.analytics.stuck(team.id or 0, clock.now())
+        stuck_total, stuck = await u.analytics.stuck(team.id or 0, clock.now(), 3)
         slipping = await u.analytics.slipping(team.id or 0, b.id or 0, clock.now())
-    assert sorted((deal.number, days) for deal, _, _, days in stuck) == [
-        (1, 3),
-        (4, 3),
-        (6, 3),
-        (7, 3),
-    ]
+    # Four are stuck; the three longest-waiting are listed (#1 entered its stage first).
+    assert stuck_total == 4
+    assert [(deal.number, days) for deal, _, _, days in stuck] == [(1, 3), (4, 3), (6, 3)]
     assert [deal.number for deal, _ in slipping] == [7, 6]
     assert boss.role == "manager" and timedelta(0) < clock.now() - DAY.end

@@ -77,10 +77,11 @@ async def test_the_worked_example(database: Database, clock: FakeClock) -> None:
 
     async with UnitOfWork(database.sessions, clock) as uow:
         stage_rows = await uow.teams.stages(team.id or 0)
-        cohort = await uow.analytics.cohort(team.id or 0, WEEK)
-        seconds = await uow.analytics.stage_durations(team.id or 0, WEEK)
+        cohort = await uow.reporting.cohort(team.id or 0, WEEK)
+        seconds = await uow.reporting.stage_times(team.id or 0, WEEK)
     result = report.funnel(stage_rows, cohort)
     assert (result.created, result.won, result.lead_to_sale) == (10, 2, 0.2)
+    assert result.won_money == {"PLN": 18_000_000}
     assert [(s.stage.key, s.reached, s.lost, s.conversion) for s in result.steps] == [
         ("new_lead", 10, 2, 0.8),
         ("contacted", 8, 3, 0.625),

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 Handler: TypeAlias = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
+MESSAGE_LIMIT = 4096  # characters of a Telegram message, after entity parsing
+
 # Bad requests that are part of normal life: a double tap, an old button.
 HARMLESS_BAD_REQUESTS = ("message is not modified", "query is too old", "query id is invalid")
 
@@ -186,6 +188,26 @@ def problem_text(t: Translator, error: RuleError) -> str:
     }
     text = texts[error.problem]
     return text.format(**details) if details else text
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split between lines, never inside one (every line closes its own tags)."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:  # a single monstrous line: cut it at a space
+            cut = line.rfind(" ", 0, limit) if " " in line[:limit] else limit
+            parts.append(line[:cut])
+            line = line[cut:].lstrip()
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        parts.append(current)
+    return parts
 
 
 # --- answering ----------------------------------------------------------------------------

@@ -17,49 +17,27 @@ from bot.handlers.common import (
     manager_only,
     notify,
     run_rule,
+    split_message,
     translator_for,
 )
 from bot.handlers.deal_card import me
 from bot.handlers.deal_views import deal_button, deal_line, shorten
 from bot.handlers.labels import activity_name, reason_name, stage_name
+from bot.handlers.report_views import target_line
 from bot.i18n import Translator
 from bot.keyboards import args, button, data, markup, rows
 from bot.runtime import Runtime
 from bot.services.digest import day_period
 from bot.services.errors import Problem, RuleError
-from bot.storage.analytics import Figures, Money, Period
+from bot.services.targets import month_progress
+from bot.storage.analytics import Figures, MemberFigures
 from bot.storage.models import Team
 from bot.storage.teams import MemberView
 
 DIGEST = "dg"
-MESSAGE_LIMIT = 4096
 LIST_MAX = 15
-
-
-def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Split between lines, never inside one (every line closes its own tags)."""
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:  # a single monstrous line: cut it at a space
-            cut = line.rfind(" ", 0, limit) if " " in line[:limit] else limit
-            parts.append(line[:cut])
-            line = line[cut:].lstrip()
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        parts.append(current)
-    return parts
-
-
-def _money(t: Translator, money: Money) -> str:
-    return (
-        " + ".join(t.money(amount, currency) for currency, amount in sorted(money.items())) or "—"
-    )
+# Resignation comments shown in one digest; a day with more points to /report for the rest.
+COMMENTS_MAX = 50
 
 
 def _link(runtime: Runtime, number: int) -> str:
@@ -78,13 +56,14 @@ async def build_digest(
 ) -> tuple[str, InlineKeyboardMarkup | None, Figures]:
     assert team.id is not None
     period = day_period(team, day, until=now if so_far else None)
-    async with runtime.uow() as uow:
-        figures = await uow.analytics.figures(team.id, period, now)
-        stuck = await uow.analytics.stuck(team.id, now)
-        winbacks = await uow.analytics.winbacks_due(team.id, period.end)
+    async with runtime.reader() as uow:
+        figures = await uow.analytics.figures(team.id, period, now, comments=COMMENTS_MAX)
+        stuck_total, stuck = await uow.analytics.stuck(team.id, now, LIST_MAX)
+        winbacks_total, winbacks = await uow.analytics.winbacks_due(team.id, period.end, LIST_MAX)
         people = await uow.teams.members(team.id, active_only=True)
         stages = {s.id: s for s in await uow.teams.stages(team.id, include_retired=True)}
         reasons = {r.id: r for r in await uow.teams.loss_reasons(team.id, include_retired=True)}
+        targets = await month_progress(uow, team, [view.member for view in people], now)
     title = (
         t._("📊 <b>{team}</b>: digest for {date}")
         if not so_far
@@ -105,24 +84,27 @@ async def build_digest(
         t._("🆕 New deals: {n}").format(n=t.number(figures.new_deals)),
         t._("➡️ Stage moves: {n}").format(n=t.number(figures.stage_moves)),
         t._("✅ Won: {n} · {money}").format(
-            n=t.number(figures.won), money=_money(t, figures.won_money)
+            n=t.number(figures.won), money=t.amounts(figures.won_money)
         ),
         t._("❌ Lost: {n} · {money}").format(
-            n=t.number(figures.lost), money=_money(t, figures.lost_money)
+            n=t.number(figures.lost), money=t.amounts(figures.lost_money)
         ),
     ]
     for reason_id, loss in sorted(
         figures.losses_by_reason.items(), key=lambda item: -item[1].count
     ):
         name = reason_name(t, reasons[reason_id]) if reason_id in reasons else "?"
-        lines.append(f"   • {h(name)}: {t.number(loss.count)} · {_money(t, loss.money)}")
+        lines.append(f"   • {h(name)}: {t.number(loss.count)} · {t.amounts(loss.money)}")
     by_stage = [
-        f"{h(stage_name(t, stages[stage_id]))} {t.number(loss.count)}"
-        for stage_id, loss in figures.losses_by_stage.items()
+        f"{h(stage_name(t, stages[stage_id]))} {t.number(loss.count)} · {t.amounts(loss.money)}"
+        for stage_id, loss in sorted(
+            figures.losses_by_stage.items(),
+            key=lambda item: stages[item[0]].position if item[0] in stages else 0,
+        )
         if stage_id in stages
     ]
     if by_stage:
-        lines.append("   " + t._("by stage: {stages}").format(stages=" · ".join(by_stage)))
+        lines.append("   " + t._("by stage: {stages}").format(stages="; ".join(by_stage)))
     if figures.activities:
         done = " · ".join(
             f"{h(activity_name(t, kind))} {t.number(n)}"
@@ -135,7 +117,13 @@ async def build_digest(
         stats = figures.members.get(view.member.id or 0)
         if stats is None:
             continue
-        lines.append(_member_line(t, view, stats))
+        line = _member_line(t, view, stats)
+        own = targets.members.get(view.member.id or 0)
+        if own is not None:
+            line += " · 🎯 " + t._("{won} of {target}").format(
+                won=t.number(own.won), target=t.number(own.target_deals)
+            )
+        lines.append(line)
         if stats.overdue or stats.unplanned:
             label = f"📋 {display_name(view.user)[:24]} ({stats.overdue + stats.unplanned})"
             buttons.append(button(label, data(DIGEST, "m", view.member.id)))
@@ -143,10 +131,12 @@ async def build_digest(
         lines += [
             "",
             t.ngettext(
-                "🐢 {n} deal stuck in its stage:", "🐢 {n} deals stuck in their stage:", len(stuck)
-            ).format(n=t.number(len(stuck))),
+                "🐢 {n} deal stuck in its stage:",
+                "🐢 {n} deals stuck in their stage:",
+                stuck_total,
+            ).format(n=t.number(stuck_total)),
         ]
-        for deal, client, stage, days_in_stage in stuck[:LIST_MAX]:
+        for deal, client, stage, days_in_stage in stuck:
             age = t.ngettext("{n} day", "{n} days", days_in_stage).format(
                 n=t.number(days_in_stage)
             )
@@ -154,16 +144,18 @@ async def build_digest(
             lines.append(
                 f"   {_link(runtime, deal.number)} {name} · {h(stage_name(t, stage))} · {age}"
             )
+        lines += _more(t, stuck_total - len(stuck))
     if winbacks:
         lines += [
             "",
-            t.ngettext("🔁 {n} win-back due:", "🔁 {n} win-backs due:", len(winbacks)).format(
-                n=t.number(len(winbacks))
+            t.ngettext("🔁 {n} win-back due:", "🔁 {n} win-backs due:", winbacks_total).format(
+                n=t.number(winbacks_total)
             ),
         ]
-        for deal, client in winbacks[:LIST_MAX]:
+        for deal, client in winbacks:
             lines.append(f"   {_link(runtime, deal.number)} {h(shorten(client.name, 40))}")
-    lines += ["", await target_line(runtime, t, team, now)]
+        lines += _more(t, winbacks_total - len(winbacks))
+    lines += ["", target_line(t, team, targets.team)]
     if figures.comments:
         lines += ["", t._("💬 <b>Why clients resigned</b>")]
         for comment in figures.comments:
@@ -173,58 +165,28 @@ async def build_digest(
                 f"   {_link(runtime, comment.deal_number)} {h(shorten(comment.client, 40))}"
                 f" · {why}: {h(shorten(comment.text, 300))}"
             )
+        hidden = figures.lost - len(figures.comments)
+        if hidden > 0:
+            lines.append(
+                "   "
+                + t.ngettext(
+                    "… and {n} more comment: see /report.",
+                    "… and {n} more comments: see /report.",
+                    hidden,
+                ).format(n=t.number(hidden))
+            )
     return "\n".join(lines), markup(*rows(buttons[:40], 2)) if buttons else None, figures
 
 
-async def target_line(runtime: Runtime, t: Translator, team: Team, now: datetime) -> str:
-    """This month's progress against the team's target, and the clients still needed."""
-    from datetime import timedelta
-
-    from bot.services.targets import CONVERSION_WINDOW_DAYS, progress
-
-    if not team.target_deals:
-        return t._("🎯 No monthly target yet: a manager sets one in /settings.")
-    month_start = t.local(now).date().replace(day=1)
-    period = Period(day_period(team, month_start).start, now)
-    window = Period(now - timedelta(days=CONVERSION_WINDOW_DAYS), now)
-    async with runtime.uow() as uow:
-        month = await uow.analytics.figures(team.id or 0, period, now)
-        cohort = await uow.analytics.cohort(team.id or 0, window)
-    won_cohort = sum(1 for deal in cohort if deal.status == "won")
-    conversion = won_cohort / len(cohort) if cohort else None
-    state = progress(
-        team.target_deals,
-        month.won,
-        team.target_minor,
-        month.won_money.get(team.currency, 0),
-        conversion,
-    )
-    line = t._("🎯 Target this month: {won} of {target} sales").format(
-        won=t.number(state.won), target=t.number(state.target_deals)
-    )
-    if state.target_minor:
-        line += " · " + t._("{won} of {target}").format(
-            won=t.money(state.won_minor, team.currency),
-            target=t.money(state.target_minor, team.currency),
-        )
-    if state.clients_needed:
-        from babel.numbers import format_percent
-
-        line += " · " + t.ngettext(
-            "at {conversion} lead to sale, {n} more new client is needed",
-            "at {conversion} lead to sale, {n} more new clients are needed",
-            state.clients_needed,
-        ).format(
-            conversion=format_percent(conversion or 0, "#,##0.#%", locale=t.locale),
-            n=t.number(state.clients_needed),
-        )
-    return line
+def _more(t: Translator, hidden: int) -> list[str]:
+    if hidden <= 0:
+        return []
+    return [
+        "   " + t.ngettext("… and {n} more", "… and {n} more", hidden).format(n=t.number(hidden))
+    ]
 
 
-def _member_line(t: Translator, view: MemberView, stats: object) -> str:
-    from bot.storage.analytics import MemberFigures
-
-    assert isinstance(stats, MemberFigures)
+def _member_line(t: Translator, view: MemberView, stats: MemberFigures) -> str:
     return t._(
         "<b>{name}</b>: new {new} · won {won} · lost {lost} · activities {activities} · "
         "❗ overdue {overdue} · ⚠️ no contact {unplanned}"
@@ -254,7 +216,7 @@ async def funnel_picture(runtime: Runtime, t: Translator, team: Team) -> bytes:
     """Open deals at each stage of the pipeline, now."""
     from bot.charts import funnel_png
 
-    async with runtime.uow() as uow:
+    async with runtime.reader() as uow:
         counts = await uow.analytics.open_by_stage(team.id or 0)
         stages = await uow.teams.stages(team.id or 0)
     bars = [(stage_name(t, stage), counts.get(stage.id or 0, 0)) for stage in stages]

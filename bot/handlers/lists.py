@@ -1,5 +1,6 @@
-"""Finding deals: `/clients` (my open deals by stage), `/find <text>`, plain text as a search,
-and deep links `https://t.me/<bot>?start=deal-<number>` that open a card."""
+"""Finding deals: `/clients` (my open deals by stage), a salesperson's open deals for a manager
+(from the report), `/find <text>`, plain text as a search, and deep links
+`https://t.me/<bot>?start=deal-<number>` that open a card."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
-from bot.handlers.common import answer, h, member_only, run_rule
+from bot.handlers.common import answer, display_name, h, manager_only, member_only, run_rule
 from bot.handlers.deal_card import me, show_card
 from bot.handlers.deal_views import deal_button, deal_line
 from bot.handlers.flows import on_free_text
@@ -19,6 +20,7 @@ from bot.handlers.new_deal import offer_new_client
 from bot.keyboards import args, button, data, markup, rows
 from bot.services import deals
 from bot.services.errors import Problem, RuleError
+from bot.storage.teams import MemberView
 
 LIST = "ls"
 PAGE_SIZE = 10
@@ -39,31 +41,72 @@ async def clients_page(update: Update, ctx: BotContext) -> None:
     await _show_page(update, ctx, int(page) if page.isdigit() else 0)
 
 
-async def _show_page(update: Update, ctx: BotContext, page: int) -> None:
+@manager_only
+async def member_deals(update: Update, ctx: BotContext) -> None:
+    """`ls:m:<member>:<page>`: a salesperson's open deals by stage, for a manager."""
+    query = update.callback_query
+    raw_member, raw_page = args(query.data if query else None, 2)[:2]
+
+    async def run() -> None:
+        async with ctx.runtime.uow() as uow:
+            views = {v.member.id: v for v in await uow.teams.members(me(ctx).team_id)}
+        view = views.get(int(raw_member)) if raw_member.isdigit() else None
+        if view is None:
+            raise RuleError(Problem.STALE)
+        await _show_page(
+            update, ctx, int(raw_page) if raw_page.isdigit() else 0, view.member.id, view
+        )
+
+    await run_rule(update, ctx, run)
+
+
+async def _show_page(
+    update: Update,
+    ctx: BotContext,
+    page: int,
+    member_id: int | None = None,
+    view: MemberView | None = None,
+) -> None:
+    """One page of open deals grouped by stage: mine, or (`view`) a salesperson's."""
     member = me(ctx)
+    owner = member.id if view is None else member_id
     async with ctx.runtime.uow() as uow:
-        rows_found = await uow.deals.open_deals(member.team_id, member.id)
+        rows_found = await uow.deals.open_deals(member.team_id, owner)
     t = ctx.t
     now = ctx.runtime.clock.now()
     if not rows_found:
-        await answer(update, ctx, t._("You have no open deals. /new logs a client."), edit=True)
+        empty = (
+            t._("You have no open deals. /new logs a client.")
+            if view is None
+            else t._("{name} has no open deals.").format(name=h(display_name(view.user)))
+        )
+        await answer(update, ctx, empty, edit=True)
         return
     pages = -(-len(rows_found) // PAGE_SIZE)
     page = min(max(page, 0), pages - 1)
     shown = rows_found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    header = t.ngettext(
-        "📋 You have {n} open deal", "📋 You have {n} open deals", len(rows_found)
-    ).format(n=t.number(len(rows_found)))
+    if view is None:
+        header = t.ngettext(
+            "📋 You have {n} open deal", "📋 You have {n} open deals", len(rows_found)
+        ).format(n=t.number(len(rows_found)))
+    else:
+        header = t.ngettext(
+            "📋 {name} has {n} open deal", "📋 {name} has {n} open deals", len(rows_found)
+        ).format(name=h(display_name(view.user)), n=t.number(len(rows_found)))
     lines = [header]
     for _, group in groupby(shown, key=lambda row: row[2].id):
         items = list(group)
         lines += ["", f"<b>{h(stage_name(t, items[0][2]))}</b>"]
         lines += [deal_line(t, deal, client, stage, now) for deal, client, stage in items]
+
+    def turn(to: int) -> str:
+        return data(LIST, "p", to) if view is None else data(LIST, "m", owner, to)
+
     paging = []
     if page > 0:
-        paging.append(button("◀️", data(LIST, "p", page - 1)))
+        paging.append(button("◀️", turn(page - 1)))
     if page < pages - 1:
-        paging.append(button("▶️", data(LIST, "p", page + 1)))
+        paging.append(button("▶️", turn(page + 1)))
     keyboard = markup(*rows([deal_button(d, c) for d, c, _ in shown], 2), paging)
     await answer(update, ctx, "\n".join(lines), keyboard, edit=True)
 
@@ -161,3 +204,4 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("clients", clients_command))
     app.add_handler(CommandHandler("find", find_command))
     app.add_handler(CallbackQueryHandler(clients_page, pattern=rf"^{LIST}:p:"))
+    app.add_handler(CallbackQueryHandler(member_deals, pattern=rf"^{LIST}:m:\d+:\d+$"))

@@ -1,50 +1,45 @@
-"""/report: the funnel over the deals created in a period (today, this week, this month, last
-month, this quarter), losses by stage and reason in units and money, and the time deals spend
-in each stage. A manager sees the team; a salesperson their own deals."""
+"""/report: a period (today, this week, this month, last month, this quarter, or dates typed
+in), then one screen per section: the funnel of the deals created in it, the losses (where,
+why, whose, the comments), the activity compared with the period before, the targets, the
+win-backs, and the salespeople (a manager opens anyone's open deals from there). A manager
+sees the team; a salesperson the same for their own deals.
+
+Buttons carry the section and the period (`rp:s:l:20261101-20261130`), so a report keeps
+working after a restart and can be opened again from an old message."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-
-from babel.numbers import format_percent
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
-from bot.handlers.common import answer, h, member_only, run_rule
+from bot.handlers import report_views as views
+from bot.handlers.common import (
+    acknowledge,
+    answer,
+    display_name,
+    h,
+    member_only,
+    run_rule,
+    split_message,
+)
 from bot.handlers.deal_card import me
-from bot.handlers.digest import split_message
+from bot.handlers.flows import begin, finish, text_step
 from bot.handlers.labels import reason_name, stage_name
 from bot.i18n import Translator
 from bot.keyboards import args, button, data, markup, rows
-from bot.services import report
+from bot.runtime import Runtime
+from bot.services import periods, report
 from bot.services.errors import Problem, RuleError
-from bot.services.working_hours import local_wall_time
-from bot.storage.analytics import Money, Period
+from bot.services.export import workbook
+from bot.services.periods import ReportPeriod
+from bot.services.targets import month_progress
+from bot.storage.models import ConversationState
 
 REPORT = "rp"
-PERIODS = ("today", "week", "month", "last_month", "quarter")
-
-
-def period_bounds(name: str, today: date, timezone: str) -> tuple[date, date]:
-    """Local calendar bounds [first day, day after the last)."""
-    if name == "today":
-        return today, today + timedelta(days=1)
-    if name == "week":
-        start = today - timedelta(days=today.weekday())
-        return start, start + timedelta(days=7)
-    if name == "month":
-        start = today.replace(day=1)
-        return start, (start + timedelta(days=32)).replace(day=1)
-    if name == "last_month":
-        end = today.replace(day=1)
-        return (end - timedelta(days=1)).replace(day=1), end
-    if name == "quarter":
-        start = today.replace(month=3 * ((today.month - 1) // 3) + 1, day=1)
-        end_month = start.month + 3
-        end = start.replace(year=start.year + (end_month > 12), month=(end_month - 1) % 12 + 1)
-        return start, end
-    raise RuleError(Problem.STALE)
+LIST = "ls"  # the salesperson's open deals (bot.handlers.lists)
+MANAGER_SECTIONS = ("f", "l", "k", "t", "w", "m")
+OWN_SECTIONS = ("f", "l", "k", "t", "w")
 
 
 def _period_keyboard(t: Translator) -> InlineKeyboardMarkup:
@@ -55,133 +50,332 @@ def _period_keyboard(t: Translator) -> InlineKeyboardMarkup:
         "last_month": t.pgettext("button", "Last month"),
         "quarter": t.pgettext("button", "This quarter"),
     }
-    return markup(*rows([button(labels[name], data(REPORT, "p", name)) for name in PERIODS], 2))
+    named = [button(labels[name], data(REPORT, "p", name)) for name in periods.NAMED]
+    return markup(
+        *rows(named, 2), [button(t.pgettext("button", "📅 Other dates"), data(REPORT, "c"))]
+    )
 
 
-def _percent(t: Translator, value: float | None) -> str:
-    return "—" if value is None else format_percent(value, "#,##0.#%", locale=t.locale)
+def _section_keyboard(
+    t: Translator, sections: tuple[str, ...], current: str, period: ReportPeriod
+) -> list[list]:  # type: ignore[type-arg]
+    def label(section: str) -> str:
+        text = t.pgettext("button", views.SECTIONS[section])
+        return f"• {text}" if section == current else text
 
-
-def _money(t: Translator, money: Money) -> str:
-    return " + ".join(t.money(v, c) for c, v in sorted(money.items())) or "—"
+    return [
+        *rows([button(label(s), data(REPORT, "s", s, period.code)) for s in sections], 3),
+        [button(t.pgettext("button", "📅 Period"), data(REPORT, "b"))],
+    ]
 
 
 @member_only
 async def report_command(update: Update, ctx: BotContext) -> None:
-    await answer(update, ctx, ctx.t._("📈 Which period?"), _period_keyboard(ctx.t))
+    await answer(update, ctx, ctx.t._("📈 Which period?"), _period_keyboard(ctx.t), edit=True)
 
 
 @member_only
-async def show_report(update: Update, ctx: BotContext) -> None:
+async def on_period(update: Update, ctx: BotContext) -> None:
+    """`rp:p:<period>`: the funnel of that period (the report's first screen)."""
     query = update.callback_query
-    assert query is not None
+    await _tapped(update, ctx, "f", args(query.data if query else None, 1)[0])
 
+
+@member_only
+async def on_section(update: Update, ctx: BotContext) -> None:
+    """`rp:s:<section>:<period>`."""
+    query = update.callback_query
+    section, code = args(query.data if query else None, 2)[:2]
+    await _tapped(update, ctx, section, code)
+
+
+async def _tapped(update: Update, ctx: BotContext, section: str, code: str) -> None:
     async def run() -> None:
-        name = args(query.data, 1)[0]
-        if name not in PERIODS:
+        period = periods.from_code(code, ctx.t.local(ctx.runtime.clock.now()).date())
+        if period is None:
             raise RuleError(Problem.STALE)
-        team = ctx.me.team
-        assert team is not None and team.id is not None
-        t = ctx.t
-        now = ctx.runtime.clock.now()
-        first, after = period_bounds(name, t.local(now).date(), team.timezone)
-        period = Period(
-            local_wall_time(first, 0, team.timezone), local_wall_time(after, 0, team.timezone)
-        )
-        owner = None if ctx.me.is_manager else me(ctx).id
-        async with ctx.runtime.uow() as uow:
-            stages = await uow.teams.stages(team.id, include_retired=True)
-            reasons = {
-                r.id: r for r in await uow.teams.loss_reasons(team.id, include_retired=True)
-            }
-            cohort = await uow.analytics.cohort(team.id, period, owner)
-            seconds = await uow.analytics.stage_durations(team.id, period) if owner is None else {}
-        result = report.funnel([s for s in stages if not s.retired], cohort)
-        text = _render(
-            t, name, first, after, result, report.durations(seconds), stages, reasons, cohort, now
-        )
-        parts = split_message(text)
-        for index, part in enumerate(parts):
-            last = index == len(parts) - 1
-            await answer(
-                update,
-                ctx,
-                part,
-                _period_keyboard(t) if last else None,
-                edit=index == 0 and len(parts) == 1,
-            )
+        await show(update, ctx, section, period, edit=True)
 
     await run_rule(update, ctx, run)
 
 
-def _render(
-    t: Translator,
-    name: str,
-    first: date,
-    after: date,
-    result: report.Funnel,
-    times: dict[int, report.Duration],
-    stages: list,
-    reasons: dict,
-    cohort: list,
-    now: datetime,  # type: ignore[type-arg]
-) -> str:
-    last_day = after - timedelta(days=1)
-    span = t.date(first) if first == last_day else f"{t.date(first)} – {t.date(last_day)}"
-    lines = [
-        t._("📈 <b>Report</b>: {period}").format(period=span),
-        "",
-        t.ngettext(
-            "Funnel of the {n} deal created in the period:",
-            "Funnel of the {n} deals created in the period:",
-            result.created,
-        ).format(n=t.number(result.created)),
-    ]
-    for step in result.steps:
-        lines.append(
-            t._("{stage}: {reached} · lost {lost} · on to the next {conversion}").format(
-                stage=h(stage_name(t, step.stage)),
-                reached=t.number(step.reached),
-                lost=t.number(step.lost),
-                conversion=_percent(t, step.conversion),
-            )
-        )
-    lines.append(
-        t._("✅ Won: {won} · lead to sale {conversion}").format(
-            won=t.number(result.won), conversion=_percent(t, result.lead_to_sale)
-        )
+@member_only
+async def ask_range(update: Update, ctx: BotContext) -> None:
+    await begin(ctx, REPORT, "range")
+    await answer(
+        update,
+        ctx,
+        ctx.t._(
+            "📅 Send the dates, for example <code>1.11-15.11</code>, "
+            "<code>01.11.2026 - 30.11.2026</code> or a month: <code>November</code>."
+        ),
     )
-    by_pair: dict[tuple[int, int], tuple[int, Money]] = {}
-    for deal in cohort:
-        if deal.status != "lost":
-            continue
-        key = (deal.stage_id, deal.loss_reason_id or 0)
-        count, money = by_pair.get(key, (0, {}))
-        money = dict(money)
-        if deal.value_minor:
-            money[deal.currency] = money.get(deal.currency, 0) + deal.value_minor
-        by_pair[key] = (count + 1, money)
-    if by_pair:
-        stage_of = {s.id: s for s in stages}
-        lines += ["", t._("💸 <b>Where the money leaks</b> (stage · reason)")]
-        for (stage_id, reason_id), (count, money) in sorted(
-            by_pair.items(), key=lambda item: -item[1][0]
-        ):
-            reason = reasons.get(reason_id)
-            why = h(reason_name(t, reason)) if reason else "?"
-            where = h(stage_name(t, stage_of[stage_id]))
-            lines.append(f"   {where} · {why}: {t.number(count)} · {_money(t, money)}")
-    if times:
-        stage_of = {s.id: s for s in stages}
-        lines += ["", t._("⏱ <b>Days in stage</b> (average · median)")]
-        for stage_id, duration in times.items():
-            if stage_id in stage_of:
-                average = t.number(round(duration.average_days, 1))
-                middle = t.number(round(duration.median_days, 1))
-                lines.append(f"   {h(stage_name(t, stage_of[stage_id]))}: {average} · {middle}")
-    return "\n".join(lines)
+
+
+@text_step(REPORT, "range")
+async def typed_range(update: Update, ctx: BotContext, state: ConversationState) -> None:
+    message = update.effective_message
+    assert message is not None
+    today = ctx.t.local(ctx.runtime.clock.now()).date()
+    period = periods.parse_range(message.text or "", today)
+    if period is None:
+        await answer(
+            update,
+            ctx,
+            ctx.t._(
+                "I couldn't read those dates. Send two dates like 1.11-15.11 (at most two "
+                "years apart) or a month like November."
+            ),
+        )
+        return
+    await finish(ctx)
+    await show(update, ctx, "f", period, edit=False)
+
+
+async def show(
+    update: Update, ctx: BotContext, section: str, period: ReportPeriod, *, edit: bool
+) -> None:
+    manager = ctx.me.is_manager
+    sections = MANAGER_SECTIONS if manager else OWN_SECTIONS
+    if section not in sections:
+        raise RuleError(Problem.STALE)
+    team = ctx.me.team
+    assert team is not None
+    t = ctx.t
+    scope = team.name if manager else t._("Your deals")
+    lines = views.header(t, section, period, scope)
+    body, extra = await _SECTIONS[section](ctx, period)
+    lines += body
+    keyboard = markup(*extra, *_section_keyboard(t, sections, section, period))
+    parts = split_message("\n".join(lines))
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        await answer(
+            update,
+            ctx,
+            part,
+            keyboard if last else None,
+            edit=edit and len(parts) == 1,
+        )
+
+
+Rows = list[list]  # type: ignore[type-arg]
+
+
+def _link(runtime: Runtime) -> views.Link:
+    return lambda number: f'<a href="{runtime.link(f"deal-{number}")}">#{number}</a>'
+
+
+def _owner(ctx: BotContext) -> int | None:
+    """A salesperson's report covers their own deals."""
+    return None if ctx.me.is_manager else me(ctx).id
+
+
+async def _funnel(ctx: BotContext, period: ReportPeriod) -> tuple[list[str], Rows]:
+    team = ctx.me.team
+    assert team is not None and team.id is not None
+    current, _ = periods.measured(period, team.timezone, ctx.runtime.clock.now())
+    async with ctx.runtime.reader() as uow:
+        stages = await uow.teams.stages(team.id, include_retired=True)
+        cohort = await uow.reporting.cohort(team.id, current, _owner(ctx))
+        times = await uow.reporting.stage_times(team.id, current, _owner(ctx))
+    result = report.funnel([s for s in stages if not s.retired], cohort)
+    return views.funnel_lines(ctx.t, result, report.durations(times), stages), []
+
+
+async def _losses(ctx: BotContext, period: ReportPeriod) -> tuple[list[str], Rows]:
+    team = ctx.me.team
+    assert team is not None and team.id is not None
+    current, _ = periods.measured(period, team.timezone, ctx.runtime.clock.now())
+    async with ctx.runtime.reader() as uow:
+        stages = {s.id or 0: s for s in await uow.teams.stages(team.id, include_retired=True)}
+        reasons = {
+            r.id or 0: r for r in await uow.teams.loss_reasons(team.id, include_retired=True)
+        }
+        people = {v.member.id or 0: v for v in await uow.teams.members(team.id)}
+        groups = await uow.reporting.losses(team.id, current, _owner(ctx))
+        comments = await uow.reporting.lost_deals(
+            team.id, current, _owner(ctx), per_reason=views.COMMENTS_PER_REASON
+        )
+    losses = report.losses(groups, team.currency)
+    lines = views.loss_lines(
+        ctx.t,
+        losses,
+        stages,
+        reasons,
+        people,
+        comments,
+        _link(ctx.runtime),
+        by_person=ctx.me.is_manager,
+    )
+    extra: Rows = []
+    if losses.total.count:
+        label = ctx.t.pgettext("button", "📎 All comments (XLSX)")
+        extra.append([button(label, data(REPORT, "x", period.code))])
+    return lines, extra
+
+
+async def _process(ctx: BotContext, period: ReportPeriod) -> tuple[list[str], Rows]:
+    team = ctx.me.team
+    assert team is not None and team.id is not None
+    current, before = periods.measured(period, team.timezone, ctx.runtime.clock.now())
+    owner = _owner(ctx)
+    async with ctx.runtime.reader() as uow:
+        stages = [s for s in await uow.teams.stages(team.id) if not s.retired]
+        now_counts = await uow.reporting.process(team.id, current, owner)
+        before_counts = await uow.reporting.process(team.id, before, owner)
+        now_cohort = await uow.reporting.cohort(team.id, current, owner)
+        before_cohort = await uow.reporting.cohort(team.id, before, owner)
+    rates = (
+        report.conversions(now_counts, report.funnel(stages, now_cohort).lead_to_sale),
+        report.conversions(before_counts, report.funnel(stages, before_cohort).lead_to_sale),
+    )
+    lines = views.process_lines(ctx.t, now_counts, before_counts, rates, periods.previous(period))
+    return lines, []
+
+
+async def _targets(ctx: BotContext, period: ReportPeriod) -> tuple[list[str], Rows]:
+    team = ctx.me.team
+    assert team is not None and team.id is not None
+    now = ctx.runtime.clock.now()
+    async with ctx.runtime.reader() as uow:
+        people = await uow.teams.members(team.id, active_only=True)
+        if not ctx.me.is_manager:
+            people = [view for view in people if view.member.id == me(ctx).id]
+        board = await month_progress(uow, team, [view.member for view in people], now)
+    month = ctx.t.local(now).date()
+    if ctx.me.is_manager:
+        return views.target_lines(ctx.t, team, board, people, month), []
+    if not board.members:
+        return [ctx.t._("You have no personal target this month.")], []
+    return views.target_lines(ctx.t, team, board, people, month, with_team=False), []
+
+
+async def _winbacks(ctx: BotContext, period: ReportPeriod) -> tuple[list[str], Rows]:
+    from bot.services.digest import day_period
+
+    team = ctx.me.team
+    assert team is not None and team.id is not None
+    now = ctx.runtime.clock.now()
+    current, _ = periods.measured(period, team.timezone, now)
+    today_end = day_period(team, ctx.t.local(now).date()).end
+    async with ctx.runtime.reader() as uow:
+        reasons = {
+            r.id or 0: r for r in await uow.teams.loss_reasons(team.id, include_retired=True)
+        }
+        total, due = await uow.analytics.winbacks_due(
+            team.id, today_end, views.LIST_MAX, _owner(ctx)
+        )
+        outcome = report.winbacks(
+            await uow.reporting.winback_outcomes(team.id, current, _owner(ctx))
+        )
+    return views.winback_lines(ctx.t, total, due, outcome, reasons, _link(ctx.runtime)), []
+
+
+async def _people(ctx: BotContext, period: ReportPeriod) -> tuple[list[str], Rows]:
+    team = ctx.me.team
+    assert team is not None and team.id is not None
+    now = ctx.runtime.clock.now()
+    current, _ = periods.measured(period, team.timezone, now)
+    async with ctx.runtime.reader() as uow:
+        people = await uow.teams.members(team.id, active_only=True)
+        figures = await uow.analytics.figures(team.id, current, now)
+        losses = report.losses(await uow.reporting.losses(team.id, current), team.currency)
+    lines = views.people_lines(ctx.t, people, figures.members, losses)
+    buttons = [
+        button(
+            f"📋 {display_name(view.user)[:24]} ({figures.members[view.member.id or 0].open})",
+            data(LIST, "m", view.member.id, 0),
+        )
+        for view in people
+        if view.member.id in figures.members and figures.members[view.member.id].open
+    ]
+    return lines, rows(buttons[:40], 2)
+
+
+_SECTIONS = {
+    "f": _funnel,
+    "l": _losses,
+    "k": _process,
+    "t": _targets,
+    "w": _winbacks,
+    "m": _people,
+}
+
+
+@member_only
+async def comments_file(update: Update, ctx: BotContext) -> None:
+    """`rp:x:<period>`: every resignation of the period with its comment, as a spreadsheet."""
+
+    async def run() -> None:
+        t = ctx.t
+        team = ctx.me.team
+        assert team is not None and team.id is not None
+        query = update.callback_query
+        now = ctx.runtime.clock.now()
+        period = periods.from_code(args(query.data if query else None, 1)[0], t.local(now).date())
+        if period is None:
+            raise RuleError(Problem.STALE)
+        current, _ = periods.measured(period, team.timezone, now)
+        async with ctx.runtime.reader() as uow:
+            stages = {s.id: s for s in await uow.teams.stages(team.id, include_retired=True)}
+            reasons = {
+                r.id: r for r in await uow.teams.loss_reasons(team.id, include_retired=True)
+            }
+            people = {v.member.id: display_name(v.user) for v in await uow.teams.members(team.id)}
+            lost = await uow.reporting.lost_deals(team.id, current, _owner(ctx))
+        headers = [
+            t._("Number"),
+            t._("Client"),
+            t._("Loss reason"),
+            t._("Stage"),
+            t._("Owner"),
+            t._("Loss comment"),
+            t._("Resigned"),
+            t._("Value"),
+            t._("Currency"),
+            t._("Days from the first contact"),
+            t._("Bought before"),
+        ]
+        table = [
+            [
+                deal.number,
+                deal.client,
+                reason_name(t, reasons[deal.reason_id]) if deal.reason_id in reasons else None,
+                stage_name(t, stages[deal.stage_id]) if deal.stage_id in stages else None,
+                people.get(deal.owner_member_id),
+                deal.text,
+                deal.at,
+                deal.value_minor / 100 if deal.value_minor else None,
+                deal.currency,
+                round(deal.process_seconds / 86400, 1),
+                t._("yes") if deal.bought_before else t._("no"),
+            ]
+            for deal in lost
+        ]
+        book = workbook([(t._("Resignations"), headers, table)], t.tz)
+        chat = update.effective_chat
+        assert chat is not None
+        await acknowledge(update)
+        name = f"resignations-{period.first:%Y%m%d}-{period.last:%Y%m%d}.xlsx"
+        await ctx.bot.send_document(
+            chat.id,
+            InputFile(book, filename=name),
+            caption=t._("💬 Resignations {period}").format(period=h(views.span(t, period))),
+        )
+
+    await run_rule(update, ctx, run)
+
+
+@member_only
+async def back_to_periods(update: Update, ctx: BotContext) -> None:
+    await answer(update, ctx, ctx.t._("📈 Which period?"), _period_keyboard(ctx.t), edit=True)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("report", report_command))
-    app.add_handler(CallbackQueryHandler(show_report, pattern=rf"^{REPORT}:p:\w+$"))
+    app.add_handler(CallbackQueryHandler(on_period, pattern=rf"^{REPORT}:p:[\w-]+$"))
+    app.add_handler(CallbackQueryHandler(on_section, pattern=rf"^{REPORT}:s:\w:[\w-]+$"))
+    app.add_handler(CallbackQueryHandler(ask_range, pattern=rf"^{REPORT}:c$"))
+    app.add_handler(CallbackQueryHandler(back_to_periods, pattern=rf"^{REPORT}:b$"))
+    app.add_handler(CallbackQueryHandler(comments_file, pattern=rf"^{REPORT}:x:[\w-]+$"))

@@ -476,6 +476,13 @@ def _month_words() -> dict[str, frozenset[int]]:
     return {word: frozenset(numbers) for word, numbers in words.items()}
 
 
+def month_named(word: str) -> int | None:
+    """The month a word names in any of our languages ("listopad", "ноября", "noi", "Nov")."""
+    folded = _fold(_normalize(word)).rstrip(".")
+    numbers = _month_words().get(folded)
+    return next(iter(numbers)) if numbers and len(numbers) == 1 else None
+
+
 def _months_named(tokens: list[str]) -> set[int]:
     named: set[int] = set()
     for token in tokens:

@@ -232,6 +232,7 @@ async def move_stage(
         now,
         from_stage_id=deal.stage_id,
         to_stage_id=stage_id,
+        stage_seconds=_seconds_in_stage(deal, now),
         data={"stage_entered_at": deal.stage_entered_at.isoformat()},
     )
     deal.stage_id, deal.stage_entered_at = stage_id, now
@@ -347,6 +348,10 @@ async def edit(
 
 
 # --- closing and reopening -------------------------------------------------------------------
+def _seconds_in_stage(deal: Deal, now: datetime) -> int:
+    return max(int((now - deal.stage_entered_at).total_seconds()), 0)
+
+
 def _close_snapshot(deal: Deal) -> dict[str, Any]:
     """What closing changes, so an undo can put it back."""
     return {
@@ -370,6 +375,7 @@ async def win(
         actor,
         now,
         from_stage_id=deal.stage_id,
+        stage_seconds=_seconds_in_stage(deal, now),
         amount_minor=value_minor,
         data=_close_snapshot(deal),
     )
@@ -431,6 +437,7 @@ async def resign(
         reason_id=reason_id,
         text=text,
         due_at=winback_at,
+        stage_seconds=_seconds_in_stage(deal, now),
         amount_minor=deal.value_minor,
         data=_close_snapshot(deal),
     )

@@ -1,64 +1,76 @@
-"""The funnel over a cohort of deals (those created in the period): how many reached each stage,
-how many were lost at it, conversion from each stage to the next and from lead to sale; and how
-long deals spend in each stage. Pure arithmetic over what storage returns."""
+"""The report's arithmetic over what storage aggregated: the funnel of a cohort of deals (those
+created in the period), time in stage, where and why deals are lost (in units and in money),
+the process figures and their conversions, and win-backs. No Telegram, no SQL."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from statistics import mean, median
 
 from bot.domain import DealStatus
-from bot.storage.analytics import CohortDeal, Money
+from bot.storage.analytics import Money
 from bot.storage.models import Stage
+from bot.storage.reporting import CohortGroup, LossGroup, ProcessCounts, StageTime, WinbackGroup
+
+DAY_SECONDS = 86400.0
 
 
+def _add(money: Money, currency: str, amount: int) -> None:
+    if amount:
+        money[currency] = money.get(currency, 0) + amount
+
+
+def ratio(part: float, whole: float) -> float | None:
+    return part / whole if whole else None
+
+
+# --- the funnel ------------------------------------------------------------------------------
 @dataclass
 class FunnelStep:
     stage: Stage
-    reached: int
-    lost: int
+    reached: int = 0
+    lost: int = 0
     lost_money: Money = field(default_factory=dict)
-    conversion: float | None = (
-        None  # to the next step (the next stage, or the sale after the last)
-    )
+    # To the next step: the next stage, or the sale after the last stage.
+    conversion: float | None = None
 
 
 @dataclass
 class Funnel:
     created: int
     won: int
+    won_money: Money
     steps: list[FunnelStep]
 
     @property
     def lead_to_sale(self) -> float | None:
-        return self.won / self.created if self.created else None
+        return ratio(self.won, self.created)
 
 
-def funnel(stages: list[Stage], cohort: list[CohortDeal]) -> Funnel:
+def funnel(stages: list[Stage], cohort: Iterable[CohortGroup]) -> Funnel:
     """Stages in pipeline order. A won deal passed every stage; a lost one was lost at the stage
     it stood in when it closed; any deal reached every stage up to the furthest it got to."""
-    positions = [stage.position for stage in stages]
-    steps = [FunnelStep(stage, 0, 0) for stage in stages]
-    won = 0
-    for deal in cohort:
-        if deal.status == DealStatus.WON:
-            won += 1
-            furthest = max(positions, default=0)
-        else:
-            furthest = deal.furthest_position
+    steps = [FunnelStep(stage) for stage in stages]
+    last_position = max((stage.position for stage in stages), default=0)
+    created = won = 0
+    won_money: Money = {}
+    for group in cohort:
+        created += group.deals
+        furthest = group.furthest_position
+        if group.status == DealStatus.WON:
+            won += group.deals
+            _add(won_money, group.currency, group.value_minor)
+            furthest = last_position
         for step in steps:
             if step.stage.position <= furthest:
-                step.reached += 1
-            if deal.status == DealStatus.LOST and step.stage.id == deal.stage_id:
-                step.lost += 1
-                if deal.value_minor:
-                    step.lost_money[deal.currency] = (
-                        step.lost_money.get(deal.currency, 0) + deal.value_minor
-                    )
+                step.reached += group.deals
+            if group.status == DealStatus.LOST and step.stage.id == group.stage_id:
+                step.lost += group.deals
+                _add(step.lost_money, group.currency, group.value_minor)
     for index, step in enumerate(steps):
         following = steps[index + 1].reached if index + 1 < len(steps) else won
-        step.conversion = following / step.reached if step.reached else None
-    return Funnel(created=len(cohort), won=won, steps=steps)
+        step.conversion = ratio(following, step.reached)
+    return Funnel(created, won, won_money, steps)
 
 
 @dataclass(frozen=True)
@@ -68,10 +80,126 @@ class Duration:
     median_days: float
 
 
-def durations(seconds_by_stage: dict[int, list[float]]) -> dict[int, Duration]:
-    day = 86400.0
+def durations(times: Iterable[StageTime]) -> dict[int, Duration]:
     return {
-        stage_id: Duration(len(values), mean(values) / day, median(values) / day)
-        for stage_id, values in seconds_by_stage.items()
-        if values
+        time.stage_id: Duration(
+            time.moves, time.average_seconds / DAY_SECONDS, time.median_seconds / DAY_SECONDS
+        )
+        for time in times
+        if time.moves
     }
+
+
+# --- losses ----------------------------------------------------------------------------------
+@dataclass
+class LossShare:
+    """Resignations of one kind and their part of all resignations of the period."""
+
+    count: int = 0
+    money: Money = field(default_factory=dict)
+    count_share: float | None = None
+    money_share: float | None = None  # of the lost value in the team's currency
+    process_seconds: int = 0  # summed: creation to resignation
+    stage_seconds: int = 0  # summed over `timed`: time in the stage before the resignation
+    timed: int = 0
+    bought_before: int = 0
+
+    @property
+    def process_days(self) -> float | None:
+        return self.process_seconds / self.count / DAY_SECONDS if self.count else None
+
+    @property
+    def stage_days(self) -> float | None:
+        return self.stage_seconds / self.timed / DAY_SECONDS if self.timed else None
+
+    def add(self, group: LossGroup) -> None:
+        self.count += group.deals
+        _add(self.money, group.currency, group.value_minor)
+        self.process_seconds += group.process_seconds
+        self.stage_seconds += group.stage_seconds
+        self.timed += group.timed
+        self.bought_before += group.bought_before
+
+
+@dataclass
+class Losses:
+    total: LossShare
+    by_stage: dict[int, LossShare]
+    by_reason: dict[int, LossShare]
+    by_owner: dict[int, LossShare]
+    by_stage_and_reason: dict[tuple[int, int], LossShare]
+
+    def ranked(self, table: dict[int, LossShare]) -> list[tuple[int, LossShare]]:
+        """Largest first: by lost money in the team's currency, then by count."""
+        return sorted(
+            table.items(), key=lambda item: (-(item[1].money_share or 0), -item[1].count, item[0])
+        )
+
+
+def losses(groups: Iterable[LossGroup], currency: str) -> Losses:
+    """Resignations by stage, by reason, by salesperson and by stage × reason, each with its
+    share of all of them in units and in money (0 stands for an unknown stage or reason)."""
+    result = Losses(LossShare(), {}, {}, {}, {})
+    for group in groups:
+        result.total.add(group)
+        stage, reason = group.stage_id or 0, group.reason_id or 0
+        for table, key in (
+            (result.by_stage, stage),
+            (result.by_reason, reason),
+            (result.by_owner, group.owner_member_id or 0),
+        ):
+            table.setdefault(key, LossShare()).add(group)
+        result.by_stage_and_reason.setdefault((stage, reason), LossShare()).add(group)
+    total_money = result.total.money.get(currency, 0)
+    shares: list[LossShare] = [
+        *result.by_stage.values(),
+        *result.by_reason.values(),
+        *result.by_owner.values(),
+        *result.by_stage_and_reason.values(),
+        result.total,
+    ]
+    for share in shares:
+        share.count_share = ratio(share.count, result.total.count)
+        share.money_share = ratio(share.money.get(currency, 0), total_money)
+    return result
+
+
+# --- the process -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Conversions:
+    call_to_meeting: float | None
+    meeting_to_offer: float | None
+    offer_to_sale: float | None
+    lead_to_sale: float | None
+
+
+def conversions(counts: ProcessCounts, lead_to_sale: float | None) -> Conversions:
+    """Deals with a face-to-face contact per deal called, deals offered per deal met, deals won
+    per deal offered (all within the period); lead to sale is the funnel's."""
+    return Conversions(
+        ratio(counts.deals_met, counts.deals_called),
+        ratio(counts.deals_offered, counts.deals_met),
+        ratio(counts.deals_won, counts.deals_offered),
+        lead_to_sale,
+    )
+
+
+# --- win-back --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Winbacks:
+    resigned: int
+    came_back: int
+    by_reason: list[WinbackGroup]
+
+    @property
+    def rate(self) -> float | None:
+        return ratio(self.came_back, self.resigned)
+
+
+def winbacks(groups: Iterable[WinbackGroup]) -> Winbacks:
+    ordered = sorted(groups, key=lambda group: (-group.came_back, -group.resigned))
+    return Winbacks(
+        sum(group.resigned for group in ordered),
+        sum(group.came_back for group in ordered),
+        ordered,
+    )

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from bot.domain import Role
+from bot.domain import DealStatus, Role
 from bot.services.errors import Problem, RuleError
 from bot.services.quick_entry import parse_amount
+from bot.services.working_hours import local_wall_time
+from bot.storage.analytics import Period
 from bot.storage.models import Member, Team
 from bot.storage.unit_of_work import UnitOfWork
 
@@ -36,6 +41,60 @@ def progress(
     elif conversion:
         needed = math.ceil(remaining / conversion - 1e-9)
     return Progress(target_deals, won, target_minor, won_minor, conversion, needed)
+
+
+@dataclass
+class TargetBoard:
+    """This month's progress: the team's (None without a target) and each salesperson's who
+    has a target of their own."""
+
+    team: Progress | None
+    members: dict[int, Progress] = field(default_factory=dict)
+
+
+async def month_progress(
+    uow: UnitOfWork, team: Team, members: list[Member], now: datetime
+) -> TargetBoard:
+    """Sales won since the first of the month (credited to the owner when won) against the
+    targets, and the clients still needed at the last 90 days' lead-to-sale conversion (a
+    salesperson's own, or the team's when they have none yet)."""
+    assert team.id is not None
+    month_start = now.astimezone(ZoneInfo(team.timezone)).date().replace(day=1)
+    month = Period(local_wall_time(month_start, 0, team.timezone), now)
+    window = Period(now - timedelta(days=CONVERSION_WINDOW_DAYS), now)
+    won: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for wins in await uow.reporting.wins_by_owner(team.id, month):
+        won[wins.owner_member_id][0] += wins.won
+        if wins.currency == team.currency:
+            won[wins.owner_member_id][1] += wins.value_minor
+    cohort: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for group in await uow.reporting.cohort(team.id, window):
+        cohort[group.owner_member_id][0] += group.deals
+        if group.status == DealStatus.WON:
+            cohort[group.owner_member_id][1] += group.deals
+    created, sold = sum(c[0] for c in cohort.values()), sum(c[1] for c in cohort.values())
+    team_conversion = sold / created if created else None
+    board = TargetBoard(None)
+    if team.target_deals:
+        board.team = progress(
+            team.target_deals,
+            sum(w[0] for w in won.values()),
+            team.target_minor,
+            sum(w[1] for w in won.values()),
+            team_conversion,
+        )
+    for member in members:
+        if member.id is None or not member.target_deals:
+            continue
+        own_created, own_sold = cohort[member.id]
+        board.members[member.id] = progress(
+            member.target_deals,
+            won[member.id][0],
+            member.target_minor,
+            won[member.id][1],
+            own_sold / own_created if own_created else team_conversion,
+        )
+    return board
 
 
 def parse_target(text: str) -> tuple[int, int | None]:

@@ -7,17 +7,26 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Executable, Integer, and_, exists, func, or_
+from sqlalchemy import ColumnElement, Executable, Integer, and_, func, or_
 from sqlalchemy import select as sa_select
-from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain import DEFAULT_STAGE_LIMIT_DAYS, DealStatus, EventKind
-from bot.storage.models import Client, Deal, DealEvent, Stage
+from bot.domain import (
+    DEFAULT_STAGE_LIMIT_DAYS,
+    DealStatus,
+    EventKind,
+    ReminderKind,
+    ReminderStatus,
+)
+from bot.storage.expressions import not_undone
+from bot.storage.models import Client, Deal, DealEvent, Reminder, Stage
+
+# A reminder still waiting for its owner to act on it.
+OUTSTANDING = (ReminderStatus.PENDING, ReminderStatus.SENDING, ReminderStatus.SENT)
 
 
 @dataclass(frozen=True)
@@ -41,9 +50,11 @@ class MemberFigures:
     won: int = 0
     won_money: Money = field(default_factory=dict)
     lost: int = 0
+    lost_money: Money = field(default_factory=dict)
     activities: int = 0
     overdue: int = 0
     unplanned: int = 0
+    open: int = 0
 
 
 @dataclass
@@ -76,6 +87,16 @@ def _add(money: Money, currency: str, amount: int | None) -> None:
         money[currency] = money.get(currency, 0) + int(amount)
 
 
+def live_events(team_id: int, period: Period) -> list[ColumnElement[bool]]:
+    """Events of the team in the period that were not taken back."""
+    return [
+        col(DealEvent.team_id) == team_id,
+        col(DealEvent.at) >= period.start,
+        col(DealEvent.at) < period.end,
+        not_undone(),
+    ]
+
+
 class AnalyticsRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -85,20 +106,13 @@ class AnalyticsRepository:
         connection = await self.session.connection()
         return (await connection.execute(statement)).all()
 
-    @staticmethod
-    def _live(team_id: int, period: Period) -> list[ColumnElement[bool]]:
-        """Events of the team in the period that were not taken back."""
-        undo = aliased(DealEvent)
-        return [
-            col(DealEvent.team_id) == team_id,
-            col(DealEvent.at) >= period.start,
-            col(DealEvent.at) < period.end,
-            ~exists().where(col(undo.undoes_event_id) == col(DealEvent.id)),
-        ]
-
-    async def figures(self, team_id: int, period: Period, now: datetime) -> Figures:
+    async def figures(
+        self, team_id: int, period: Period, now: datetime, *, comments: int = 0
+    ) -> Figures:
+        """The period's figures, per salesperson too, and the first `comments` resignation
+        comments (grouped by reason, oldest first; `lost` counts them all)."""
         figures = Figures()
-        live = self._live(team_id, period)
+        live = live_events(team_id, period)
         counted = (
             EventKind.CREATED,
             EventKind.STAGE_CHANGED,
@@ -156,36 +170,40 @@ class AnalyticsRepository:
                     _add(entry.money, currency, amount)
                 if owner is not None:
                     figures.members[owner].lost += count
+                    _add(figures.members[owner].lost_money, currency, amount)
             else:
                 figures.activities[activity or "call"] = (
                     figures.activities.get(activity or "call", 0) + count
                 )
                 if actor is not None:
                     figures.members[actor].activities += count
-        comments = await self._rows(
-            sa_select(
-                col(Deal.number),
-                col(Client.name),
-                col(DealEvent.reason_id),
-                col(DealEvent.from_stage_id),
-                col(DealEvent.owner_member_id),
-                col(DealEvent.text),
+        if comments > 0:
+            rows = await self._rows(
+                sa_select(
+                    col(Deal.number),
+                    col(Client.name),
+                    col(DealEvent.reason_id),
+                    col(DealEvent.from_stage_id),
+                    col(DealEvent.owner_member_id),
+                    col(DealEvent.text),
+                )
+                .join(Deal, col(Deal.id) == col(DealEvent.deal_id))
+                .join(Client, col(Client.id) == col(Deal.client_id))
+                .where(*live, col(DealEvent.kind) == EventKind.LOST)
+                .order_by(col(DealEvent.reason_id), col(DealEvent.at), col(DealEvent.id))
+                .limit(comments)
             )
-            .join(Deal, col(Deal.id) == col(DealEvent.deal_id))
-            .join(Client, col(Client.id) == col(Deal.client_id))
-            .where(*live, col(DealEvent.kind) == EventKind.LOST)
-            .order_by(col(DealEvent.reason_id), col(DealEvent.at))
-        )
-        figures.comments = [
-            LossComment(int(n), name, r, s, o, text or "") for n, name, r, s, o, text in comments
-        ]
-        for member_id, overdue, unplanned in await self._follow_ups(team_id, now):
+            figures.comments = [
+                LossComment(int(n), name, r, s, o, text or "") for n, name, r, s, o, text in rows
+            ]
+        for member_id, open_deals, overdue, unplanned in await self._follow_ups(team_id, now):
+            figures.members[member_id].open = open_deals
             figures.members[member_id].overdue = overdue
             figures.members[member_id].unplanned = unplanned
         return figures
 
-    async def _follow_ups(self, team_id: int, now: datetime) -> list[tuple[int, int, int]]:
-        """Per owner, open deals now overdue and open deals with no planned contact."""
+    async def _follow_ups(self, team_id: int, now: datetime) -> list[tuple[int, int, int, int]]:
+        """Per owner: open deals, those now overdue and those with no planned contact."""
         overdue = func.sum(
             func.cast(
                 and_(col(Deal.next_contact_at).is_not(None), col(Deal.next_contact_at) <= now),
@@ -194,11 +212,11 @@ class AnalyticsRepository:
         )
         unplanned = func.sum(func.cast(col(Deal.next_contact_at).is_(None), Integer))
         rows = await self._rows(
-            sa_select(col(Deal.owner_member_id), overdue, unplanned)
+            sa_select(col(Deal.owner_member_id), func.count(), overdue, unplanned)
             .where(col(Deal.team_id) == team_id, col(Deal.status) == DealStatus.OPEN)
             .group_by(col(Deal.owner_member_id))
         )
-        return [(int(m), int(o or 0), int(u or 0)) for m, o, u in rows]
+        return [(int(m), int(n), int(o or 0), int(u or 0)) for m, n, o, u in rows]
 
     async def slipping(
         self, team_id: int, member_id: int, now: datetime
@@ -220,36 +238,76 @@ class AnalyticsRepository:
         )
         return list(rows)
 
-    async def stuck(self, team_id: int, now: datetime) -> list[tuple[Deal, Client, Stage, int]]:
-        """Open deals that sat in their stage longer than the stage allows (days in stage)."""
-        rows = await self.session.exec(
-            select(Deal, Client, Stage)
-            .join(Client, col(Client.id) == col(Deal.client_id))
-            .join(Stage, col(Stage.id) == col(Deal.stage_id))
-            .where(col(Deal.team_id) == team_id, col(Deal.status) == DealStatus.OPEN)
-            .order_by(col(Deal.stage_entered_at))
+    async def stuck(
+        self, team_id: int, now: datetime, limit: int
+    ) -> tuple[int, list[tuple[Deal, Client, Stage, int]]]:
+        """Open deals that sat in their stage longer than the stage allows ("rotting"): how
+        many, and the longest-waiting `limit` of them with their days in the stage."""
+        stages = {
+            stage.id: stage
+            for stage in await self.session.exec(select(Stage).where(Stage.team_id == team_id))
+        }
+        overdue = []
+        for stage in stages.values():
+            days = stage.limit_days or DEFAULT_STAGE_LIMIT_DAYS.get(stage.key or "")
+            if days is not None:
+                # More than `days` whole days in the stage.
+                threshold = now - timedelta(days=days + 1)
+                overdue.append(
+                    and_(col(Deal.stage_id) == stage.id, col(Deal.stage_entered_at) <= threshold)
+                )
+        if not overdue:
+            return 0, []
+        where = (
+            col(Deal.team_id) == team_id,
+            col(Deal.status) == DealStatus.OPEN,
+            or_(*overdue),
         )
-        found = []
-        for deal, client, stage in rows:
-            limit = stage.limit_days or DEFAULT_STAGE_LIMIT_DAYS.get(stage.key or "")
-            days = (now - deal.stage_entered_at).days
-            if limit is not None and days > limit:
-                found.append((deal, client, stage, days))
-        return found
-
-    async def winbacks_due(self, team_id: int, until: datetime) -> list[tuple[Deal, Client]]:
+        total = (await self._rows(sa_select(func.count()).select_from(Deal).where(*where)))[0][0]
         rows = await self.session.exec(
             select(Deal, Client)
             .join(Client, col(Client.id) == col(Deal.client_id))
-            .where(
-                col(Deal.team_id) == team_id,
-                col(Deal.status) == DealStatus.LOST,
-                col(Deal.winback_at).is_not(None),
-                col(Deal.winback_at) < until,
-            )
-            .order_by(col(Deal.winback_at))
+            .where(*where)
+            .order_by(col(Deal.stage_entered_at), col(Deal.number))
+            .limit(limit)
         )
-        return list(rows)
+        found = [
+            (deal, client, stages[deal.stage_id], (now - deal.stage_entered_at).days)
+            for deal, client in rows
+        ]
+        return int(total), found
+
+    async def winbacks_due(
+        self, team_id: int, until: datetime, limit: int, member_id: int | None = None
+    ) -> tuple[int, list[tuple[Deal, Client]]]:
+        """Resigned clients whose win-back contact is due before `until` and not yet handled
+        (its reminder neither done nor cancelled): how many, and the first `limit`."""
+        where = [
+            col(Reminder.team_id) == team_id,
+            col(Reminder.kind) == ReminderKind.WINBACK,
+            col(Reminder.status).in_(OUTSTANDING),
+            col(Reminder.due_at) < until,
+            col(Deal.status) == DealStatus.LOST,
+        ]
+        if member_id is not None:
+            where.append(col(Reminder.member_id) == member_id)
+        total = (
+            await self._rows(
+                sa_select(func.count())
+                .select_from(Reminder)
+                .join(Deal, col(Deal.id) == col(Reminder.deal_id))
+                .where(*where)
+            )
+        )[0][0]
+        rows = await self.session.exec(
+            select(Deal, Client)
+            .join(Reminder, col(Reminder.deal_id) == col(Deal.id))
+            .join(Client, col(Client.id) == col(Deal.client_id))
+            .where(*where)
+            .order_by(col(Reminder.due_at), col(Deal.number))
+            .limit(limit)
+        )
+        return int(total), list(rows)
 
     async def open_by_stage(self, team_id: int) -> dict[int, int]:
         rows = await self._rows(
@@ -258,94 +316,3 @@ class AnalyticsRepository:
             .group_by(col(Deal.stage_id))
         )
         return {int(stage_id): int(count) for stage_id, count in rows}
-
-    async def cohort(
-        self, team_id: int, period: Period, owner_member_id: int | None = None
-    ) -> list[CohortDeal]:
-        """Deals created in the period, with the furthest stage each reached (a skipped stage
-        counts as passed; a move taken back does not count) and how they stand now."""
-        query = (
-            sa_select(
-                col(Deal.id),
-                col(Deal.status),
-                col(Deal.owner_member_id),
-                col(Deal.value_minor),
-                col(Deal.currency),
-                col(Stage.position),
-                col(Deal.stage_id),
-                col(Deal.loss_reason_id),
-            )
-            .join(Stage, col(Stage.id) == col(Deal.stage_id))
-            .where(
-                col(Deal.team_id) == team_id,
-                col(Deal.created_at) >= period.start,
-                col(Deal.created_at) < period.end,
-            )
-        )
-        if owner_member_id is not None:
-            query = query.where(col(Deal.owner_member_id) == owner_member_id)
-        deals = await self._rows(query)
-        if not deals:
-            return []
-        undo = aliased(DealEvent)
-        furthest = dict(
-            await self._rows(
-                sa_select(col(DealEvent.deal_id), func.max(col(Stage.position)))
-                .join(Stage, col(Stage.id) == col(DealEvent.to_stage_id))
-                .where(
-                    col(DealEvent.team_id) == team_id,
-                    col(DealEvent.deal_id).in_([row[0] for row in deals]),
-                    col(DealEvent.kind).in_([EventKind.CREATED, EventKind.STAGE_CHANGED]),
-                    ~exists().where(col(undo.undoes_event_id) == col(DealEvent.id)),
-                )
-                .group_by(col(DealEvent.deal_id))
-            )
-        )
-        return [
-            CohortDeal(
-                deal_id=int(deal_id),
-                status=status,
-                owner_member_id=int(owner),
-                value_minor=value,
-                currency=currency,
-                furthest_position=max(int(position), int(furthest.get(deal_id, position))),
-                stage_id=int(stage_id),
-                loss_reason_id=reason,
-            )
-            for deal_id, status, owner, value, currency, position, stage_id, reason in deals
-        ]
-
-    async def stage_durations(self, team_id: int, period: Period) -> dict[int, list[float]]:
-        """Seconds spent in a stage, for each move out of it made in the period."""
-        undo = aliased(DealEvent)
-        rows = await self._rows(
-            sa_select(col(DealEvent.from_stage_id), col(DealEvent.at), col(DealEvent.data))
-            .where(
-                *self._live(team_id, period),
-                col(DealEvent.kind) == EventKind.STAGE_CHANGED,
-                ~exists().where(col(undo.undoes_event_id) == col(DealEvent.id)),
-            )
-            .order_by(col(DealEvent.from_stage_id))
-        )
-        durations: dict[int, list[float]] = defaultdict(list)
-        for stage_id, at, data in rows:
-            entered = (data or {}).get("stage_entered_at")
-            if stage_id is None or not entered:
-                continue
-            moment = at if at.tzinfo else at.replace(tzinfo=datetime.fromisoformat(entered).tzinfo)
-            durations[int(stage_id)].append(
-                (moment - datetime.fromisoformat(entered)).total_seconds()
-            )
-        return dict(durations)
-
-
-@dataclass(frozen=True)
-class CohortDeal:
-    deal_id: int
-    status: str
-    owner_member_id: int
-    value_minor: int | None
-    currency: str
-    furthest_position: int
-    stage_id: int
-    loss_reason_id: int | None

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+READ_ONLY = "crm_read_only"
 
 
 def async_url(database_url: str) -> URL:
@@ -43,7 +44,11 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A report only reads: a deferred BEGIN lets writers go on while it runs (WAL).
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
@@ -68,6 +73,12 @@ class Database:
         self.engine = create_engine(database_url, echo=echo)
         self.sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
+        )
+        # For work that only reads (digests, reports): on SQLite it does not take the write lock.
+        self.read_sessions = async_sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}),
+            class_=AsyncSession,
+            expire_on_commit=False,
         )
 
     @property

@@ -131,6 +131,9 @@ class Deal(SQLModel, table=True):
         UniqueConstraint("team_id", "number"),
         Index("ix_deal_team_id_status_owner", "team_id", "status", "owner_member_id"),
         Index("ix_deal_team_id_next_contact_at", "team_id", "next_contact_at"),
+        # The report's cohort (deals created in a period) and the digest's stuck deals.
+        Index("ix_deal_team_id_created_at", "team_id", "created_at"),
+        Index("ix_deal_team_id_status_stage_entered_at", "team_id", "status", "stage_entered_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -177,6 +180,8 @@ class DealEvent(SQLModel, table=True):
     reason_id: int | None = Field(default=None, foreign_key="lossreason.id")
     text: str | None = Field(default=None, sa_type=Text)
     due_at: datetime | None = _utc()
+    # For a stage move, a win or a resignation: how long the deal had been in `from_stage_id`.
+    stage_seconds: int | None = Field(default=None, sa_type=BigInteger)
     undoes_event_id: int | None = Field(default=None, foreign_key="dealevent.id", index=True)
     data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
@@ -184,7 +189,11 @@ class DealEvent(SQLModel, table=True):
 class Reminder(SQLModel, table=True):
     """Something to push to a member at a moment; the database is the source of truth."""
 
-    __table_args__ = (Index("ix_reminder_status_due_at", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_reminder_status_due_at", "status", "due_at"),
+        # A team's win-backs due (the digest and the report).
+        Index("ix_reminder_team_id_kind_status_due_at", "team_id", "kind", "status", "due_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id")

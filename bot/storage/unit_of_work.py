@@ -19,6 +19,7 @@ from bot.storage.conversations import ConversationRepository
 from bot.storage.deals import DealRepository
 from bot.storage.models import ProcessedUpdate
 from bot.storage.reminders import ReminderRepository
+from bot.storage.reporting import ReportRepository
 from bot.storage.teams import TeamRepository
 from bot.storage.users import UserRepository
 
@@ -48,6 +49,7 @@ class UnitOfWork:
         self.deals = DealRepository(self.session)
         self.reminders = ReminderRepository(self.session)
         self.analytics = AnalyticsRepository(self.session)
+        self.reporting = ReportRepository(self.session)
         return self
 
     async def __aexit__(

@@ -1686,11 +1686,11 @@ class FakeTelegram:
             "entities": parsed.entities,
             "reply_markup": inline,
             "buttons": buttons,
+            # Part of the change, so the snapshot of this edit shows what was sent.
+            "html": params.string("text") or "",
+            "parse_mode": params.string("parse_mode"),
         }
-        result = self._finish_edit(chat, message, "editMessageText", changes)
-        message.html = params.string("text") or ""
-        message.parse_mode = params.string("parse_mode")
-        return result
+        return self._finish_edit(chat, message, "editMessageText", changes)
 
     async def _edit_message_caption(self, params: _Params) -> dict[str, Any]:
         chat, message = self._editable(params)
