@@ -9,6 +9,9 @@ working after a restart and can be opened again from an old message."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
 from telegram import InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
@@ -30,11 +33,13 @@ from bot.i18n import Translator
 from bot.keyboards import args, button, data, markup, rows
 from bot.runtime import Runtime
 from bot.services import periods, report
+from bot.services.digest import day_period
 from bot.services.errors import Problem, RuleError
 from bot.services.export import workbook
 from bot.services.periods import ReportPeriod
 from bot.services.targets import month_progress
-from bot.storage.models import ConversationState
+from bot.storage.analytics import Period
+from bot.storage.models import ConversationState, Team
 
 REPORT = "rp"
 LIST = "ls"  # the salesperson's open deals (bot.handlers.lists)
@@ -135,153 +140,135 @@ async def typed_range(update: Update, ctx: BotContext, state: ConversationState)
 async def show(
     update: Update, ctx: BotContext, section: str, period: ReportPeriod, *, edit: bool
 ) -> None:
-    manager = ctx.me.is_manager
-    sections = MANAGER_SECTIONS if manager else OWN_SECTIONS
-    if section not in sections:
-        raise RuleError(Problem.STALE)
-    team = ctx.me.team
-    assert team is not None
-    t = ctx.t
-    scope = team.name if manager else t._("Your deals")
-    lines = views.header(t, section, period, scope)
-    body, extra = await _SECTIONS[section](ctx, period)
-    lines += body
-    keyboard = markup(*extra, *_section_keyboard(t, sections, section, period))
-    parts = split_message("\n".join(lines))
+    text, keyboard = await render(viewer(ctx), section, period)
+    parts = split_message(text)
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
-        await answer(
-            update,
-            ctx,
-            part,
-            keyboard if last else None,
-            edit=edit and len(parts) == 1,
-        )
+        await answer(update, ctx, part, keyboard if last else None, edit=edit and len(parts) == 1)
 
 
 Rows = list[list]  # type: ignore[type-arg]
 
 
-def _link(runtime: Runtime) -> views.Link:
-    return lambda number: f'<a href="{runtime.link(f"deal-{number}")}">#{number}</a>'
+@dataclass(frozen=True)
+class Viewer:
+    """Who reads the report: a manager sees the team, a salesperson (`owner`) their deals."""
+
+    runtime: Runtime
+    t: Translator
+    team: Team
+    member_id: int
+    manager: bool
+
+    @property
+    def team_id(self) -> int:
+        assert self.team.id is not None
+        return self.team.id
+
+    @property
+    def owner(self) -> int | None:
+        return None if self.manager else self.member_id
+
+    def link(self, number: int) -> str:
+        return f'<a href="{self.runtime.link(f"deal-{number}")}">#{number}</a>'
+
+    def bounds(self, period: ReportPeriod) -> tuple[Period, Period]:
+        return periods.measured(period, self.team.timezone, self.runtime.clock.now())
 
 
-def _owner(ctx: BotContext) -> int | None:
-    """A salesperson's report covers their own deals."""
-    return None if ctx.me.is_manager else me(ctx).id
-
-
-async def _funnel(ctx: BotContext, period: ReportPeriod) -> tuple[list[str], Rows]:
+def viewer(ctx: BotContext) -> Viewer:
     team = ctx.me.team
-    assert team is not None and team.id is not None
-    current, _ = periods.measured(period, team.timezone, ctx.runtime.clock.now())
-    async with ctx.runtime.reader() as uow:
-        stages = await uow.teams.stages(team.id, include_retired=True)
-        cohort = await uow.reporting.cohort(team.id, current, _owner(ctx))
-        times = await uow.reporting.stage_times(team.id, current, _owner(ctx))
+    assert team is not None
+    return Viewer(ctx.runtime, ctx.t, team, me(ctx).id or 0, ctx.me.is_manager)
+
+
+async def _funnel(v: Viewer, period: ReportPeriod) -> tuple[list[str], Rows]:
+    current, _ = v.bounds(period)
+    async with v.runtime.reader() as uow:
+        stages = await uow.teams.stages(v.team_id, include_retired=True)
+        cohort = await uow.reporting.cohort(v.team_id, current, v.owner)
+        times = await uow.reporting.stage_times(v.team_id, current, v.owner)
     result = report.funnel([s for s in stages if not s.retired], cohort)
-    return views.funnel_lines(ctx.t, result, report.durations(times), stages), []
+    return views.funnel_lines(v.t, result, report.durations(times), stages), []
 
 
-async def _losses(ctx: BotContext, period: ReportPeriod) -> tuple[list[str], Rows]:
-    team = ctx.me.team
-    assert team is not None and team.id is not None
-    current, _ = periods.measured(period, team.timezone, ctx.runtime.clock.now())
-    async with ctx.runtime.reader() as uow:
-        stages = {s.id or 0: s for s in await uow.teams.stages(team.id, include_retired=True)}
+async def _losses(v: Viewer, period: ReportPeriod) -> tuple[list[str], Rows]:
+    current, _ = v.bounds(period)
+    async with v.runtime.reader() as uow:
+        stages = {s.id or 0: s for s in await uow.teams.stages(v.team_id, include_retired=True)}
         reasons = {
-            r.id or 0: r for r in await uow.teams.loss_reasons(team.id, include_retired=True)
+            r.id or 0: r for r in await uow.teams.loss_reasons(v.team_id, include_retired=True)
         }
-        people = {v.member.id or 0: v for v in await uow.teams.members(team.id)}
-        groups = await uow.reporting.losses(team.id, current, _owner(ctx))
+        people = {m.member.id or 0: m for m in await uow.teams.members(v.team_id)}
+        groups = await uow.reporting.losses(v.team_id, current, v.owner)
         comments = await uow.reporting.lost_deals(
-            team.id, current, _owner(ctx), per_reason=views.COMMENTS_PER_REASON
+            v.team_id, current, v.owner, per_reason=views.COMMENTS_PER_REASON
         )
-    losses = report.losses(groups, team.currency)
+    losses = report.losses(groups, v.team.currency)
     lines = views.loss_lines(
-        ctx.t,
-        losses,
-        stages,
-        reasons,
-        people,
-        comments,
-        _link(ctx.runtime),
-        by_person=ctx.me.is_manager,
+        v.t, losses, stages, reasons, people, comments, v.link, by_person=v.manager
     )
     extra: Rows = []
     if losses.total.count:
-        label = ctx.t.pgettext("button", "📎 All comments (XLSX)")
+        label = v.t.pgettext("button", "📎 All comments (XLSX)")
         extra.append([button(label, data(REPORT, "x", period.code))])
     return lines, extra
 
 
-async def _process(ctx: BotContext, period: ReportPeriod) -> tuple[list[str], Rows]:
-    team = ctx.me.team
-    assert team is not None and team.id is not None
-    current, before = periods.measured(period, team.timezone, ctx.runtime.clock.now())
-    owner = _owner(ctx)
-    async with ctx.runtime.reader() as uow:
-        stages = [s for s in await uow.teams.stages(team.id) if not s.retired]
-        now_counts = await uow.reporting.process(team.id, current, owner)
-        before_counts = await uow.reporting.process(team.id, before, owner)
-        now_cohort = await uow.reporting.cohort(team.id, current, owner)
-        before_cohort = await uow.reporting.cohort(team.id, before, owner)
+async def _process(v: Viewer, period: ReportPeriod) -> tuple[list[str], Rows]:
+    current, before = v.bounds(period)
+    async with v.runtime.reader() as uow:
+        stages = [s for s in await uow.teams.stages(v.team_id) if not s.retired]
+        now_counts = await uow.reporting.process(v.team_id, current, v.owner)
+        before_counts = await uow.reporting.process(v.team_id, before, v.owner)
+        now_cohort = await uow.reporting.cohort(v.team_id, current, v.owner)
+        before_cohort = await uow.reporting.cohort(v.team_id, before, v.owner)
     rates = (
         report.conversions(now_counts, report.funnel(stages, now_cohort).lead_to_sale),
         report.conversions(before_counts, report.funnel(stages, before_cohort).lead_to_sale),
     )
-    lines = views.process_lines(ctx.t, now_counts, before_counts, rates, periods.previous(period))
+    lines = views.process_lines(v.t, now_counts, before_counts, rates, periods.previous(period))
     return lines, []
 
 
-async def _targets(ctx: BotContext, period: ReportPeriod) -> tuple[list[str], Rows]:
-    team = ctx.me.team
-    assert team is not None and team.id is not None
-    now = ctx.runtime.clock.now()
-    async with ctx.runtime.reader() as uow:
-        people = await uow.teams.members(team.id, active_only=True)
-        if not ctx.me.is_manager:
-            people = [view for view in people if view.member.id == me(ctx).id]
-        board = await month_progress(uow, team, [view.member for view in people], now)
-    month = ctx.t.local(now).date()
-    if ctx.me.is_manager:
-        return views.target_lines(ctx.t, team, board, people, month), []
+async def _targets(v: Viewer, period: ReportPeriod) -> tuple[list[str], Rows]:
+    now = v.runtime.clock.now()
+    async with v.runtime.reader() as uow:
+        people = await uow.teams.members(v.team_id, active_only=True)
+        if not v.manager:
+            people = [view for view in people if view.member.id == v.member_id]
+        board = await month_progress(uow, v.team, [view.member for view in people], now)
+    month = v.t.local(now).date()
+    if v.manager:
+        return views.target_lines(v.t, v.team, board, people, month), []
     if not board.members:
-        return [ctx.t._("You have no personal target this month.")], []
-    return views.target_lines(ctx.t, team, board, people, month, with_team=False), []
+        return [v.t._("You have no personal target this month.")], []
+    return views.target_lines(v.t, v.team, board, people, month, with_team=False), []
 
 
-async def _winbacks(ctx: BotContext, period: ReportPeriod) -> tuple[list[str], Rows]:
-    from bot.services.digest import day_period
-
-    team = ctx.me.team
-    assert team is not None and team.id is not None
-    now = ctx.runtime.clock.now()
-    current, _ = periods.measured(period, team.timezone, now)
-    today_end = day_period(team, ctx.t.local(now).date()).end
-    async with ctx.runtime.reader() as uow:
+async def _winbacks(v: Viewer, period: ReportPeriod) -> tuple[list[str], Rows]:
+    current, _ = v.bounds(period)
+    today_end = day_period(v.team, v.t.local(v.runtime.clock.now()).date()).end
+    async with v.runtime.reader() as uow:
         reasons = {
-            r.id or 0: r for r in await uow.teams.loss_reasons(team.id, include_retired=True)
+            r.id or 0: r for r in await uow.teams.loss_reasons(v.team_id, include_retired=True)
         }
         total, due = await uow.analytics.winbacks_due(
-            team.id, today_end, views.LIST_MAX, _owner(ctx)
+            v.team_id, today_end, views.LIST_MAX, v.owner
         )
         outcome = report.winbacks(
-            await uow.reporting.winback_outcomes(team.id, current, _owner(ctx))
+            await uow.reporting.winback_outcomes(v.team_id, current, v.owner)
         )
-    return views.winback_lines(ctx.t, total, due, outcome, reasons, _link(ctx.runtime)), []
+    return views.winback_lines(v.t, total, due, outcome, reasons, v.link), []
 
 
-async def _people(ctx: BotContext, period: ReportPeriod) -> tuple[list[str], Rows]:
-    team = ctx.me.team
-    assert team is not None and team.id is not None
-    now = ctx.runtime.clock.now()
-    current, _ = periods.measured(period, team.timezone, now)
-    async with ctx.runtime.reader() as uow:
-        people = await uow.teams.members(team.id, active_only=True)
-        figures = await uow.analytics.figures(team.id, current, now)
-        losses = report.losses(await uow.reporting.losses(team.id, current), team.currency)
-    lines = views.people_lines(ctx.t, people, figures.members, losses)
+async def _people(v: Viewer, period: ReportPeriod) -> tuple[list[str], Rows]:
+    current, _ = v.bounds(period)
+    async with v.runtime.reader() as uow:
+        people = await uow.teams.members(v.team_id, active_only=True)
+        figures = await uow.analytics.figures(v.team_id, current, v.runtime.clock.now())
+        losses = report.losses(await uow.reporting.losses(v.team_id, current), v.team.currency)
+    lines = views.people_lines(v.t, people, figures.members, losses)
     buttons = [
         button(
             f"📋 {display_name(view.user)[:24]} ({figures.members[view.member.id or 0].open})",
@@ -293,7 +280,8 @@ async def _people(ctx: BotContext, period: ReportPeriod) -> tuple[list[str], Row
     return lines, rows(buttons[:40], 2)
 
 
-_SECTIONS = {
+Section = Callable[[Viewer, ReportPeriod], Awaitable[tuple[list[str], Rows]]]
+SECTIONS: dict[str, Section] = {
     "f": _funnel,
     "l": _losses,
     "k": _process,
@@ -301,6 +289,19 @@ _SECTIONS = {
     "w": _winbacks,
     "m": _people,
 }
+
+
+async def render(
+    v: Viewer, section: str, period: ReportPeriod
+) -> tuple[str, InlineKeyboardMarkup]:
+    """One screen of the report, with the section buttons under it."""
+    sections = MANAGER_SECTIONS if v.manager else OWN_SECTIONS
+    if section not in sections:
+        raise RuleError(Problem.STALE)
+    lines = views.header(v.t, section, period, v.team.name if v.manager else v.t._("Your deals"))
+    body, extra = await SECTIONS[section](v, period)
+    keyboard = markup(*extra, *_section_keyboard(v.t, sections, section, period))
+    return "\n".join([*lines, *body]), keyboard
 
 
 @member_only
@@ -316,14 +317,14 @@ async def comments_file(update: Update, ctx: BotContext) -> None:
         period = periods.from_code(args(query.data if query else None, 1)[0], t.local(now).date())
         if period is None:
             raise RuleError(Problem.STALE)
-        current, _ = periods.measured(period, team.timezone, now)
+        current, _ = viewer(ctx).bounds(period)
         async with ctx.runtime.reader() as uow:
             stages = {s.id: s for s in await uow.teams.stages(team.id, include_retired=True)}
             reasons = {
                 r.id: r for r in await uow.teams.loss_reasons(team.id, include_retired=True)
             }
             people = {v.member.id: display_name(v.user) for v in await uow.teams.members(team.id)}
-            lost = await uow.reporting.lost_deals(team.id, current, _owner(ctx))
+            lost = await uow.reporting.lost_deals(team.id, current, viewer(ctx).owner)
         headers = [
             t._("Number"),
             t._("Client"),
