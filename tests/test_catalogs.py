@@ -187,3 +187,15 @@ def test_translation_calls_are_never_aliased() -> None:
         for match in alias.finditer(source)
     ]
     assert offenders == []
+
+
+def test_no_translation_call_hides_inside_an_f_string() -> None:
+    """Babel does not look inside f-string expressions: `f"{t._('x')}"` stays English."""
+    hidden = re.compile(r"""\bf(["'])(?:(?!\1).)*\{[^}]*\b(?:_|gettext|ngettext|pgettext)\(""")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "bot").rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if hidden.search(line)
+    ]
+    assert offenders == []

@@ -84,6 +84,11 @@ async def test_the_daily_digest(
     assert t._("❌ Lost: {n} · {money}").format(n="1", money=t.money(6_000_000, "PLN")) in text
     financing = t.pgettext("reason", "Financing or leasing refused")
     assert f"• {financing}: 1 · {t.money(6_000_000, 'PLN')}" in text
+    new_lead = t.pgettext("stage", "New lead")
+    by_stage = t._("by stage: {stages}").format(
+        stages=f"{new_lead} 1 · {t.money(6_000_000, 'PLN')}"
+    )
+    assert by_stage in text
     ania_line = t._(
         "<b>{name}</b>: new {new} · won {won} · lost {lost} · activities {activities} · "
         "❗ overdue {overdue} · ⚠️ no contact {unplanned}"
@@ -154,7 +159,7 @@ async def test_a_long_digest_is_split_cleanly(
     ivan = await _member(bot, 11)
     async with bot.runtime.uow() as uow:
         reason = (await uow.teams.loss_reasons(ivan.team_id))[0].id or 0
-    for number in range(40):
+    for number in range(60):
         deal_id = await seed_deal(bot, 11, f"Клиент {number} «ООО Ромашка»")
         async with bot.runtime.uow() as uow:
             comment = f"Причина {number}: " + "дорого, <скидка> & рассрочка не подошли. " * 8
@@ -171,8 +176,15 @@ async def test_a_long_digest_is_split_cleanly(
     assert len(parts) >= 2
     assert all(len(part.text) <= 4096 for part in parts)
     whole = "\n".join(part.text for part in parts)
-    for number in range(40):
+    # The first 50 comments are shown, the other 10 are counted and left to /report.
+    for number in range(50):
         assert f"Причина {number}: " in whole
+    assert "Причина 50: " not in whole
+    t = bot.runtime.i18n.translator("ru", "Europe/Moscow")
+    more = t.ngettext(
+        "… and {n} more comment: see /report.", "… and {n} more comments: see /report.", 10
+    ).format(n=10)
+    assert more in whole
     assert not fake_telegram.errors, fake_telegram.errors
 
 
@@ -216,9 +228,7 @@ async def test_report_by_period(
     await ioana.tap(t.pgettext("button", "This week"))
     own = await ioana.expect(predicate=lambda m: "✅" in m.text and m.event == "edit")
     assert (
-        t._("✅ Won: {won} · lead to sale {conversion}").format(
-            won="1", conversion=t.percent(0.5)
-        )
+        t._("✅ Won: {won} · lead to sale {conversion}").format(won="1", conversion=t.percent(0.5))
         in own.text
     )
 

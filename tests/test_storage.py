@@ -133,3 +133,77 @@ def test_database_urls_get_async_drivers() -> None:
     assert async_url("postgres://u@h/db").drivername == "postgresql+asyncpg"
     with pytest.raises(ValueError, match="unsupported"):
         async_url("mysql://u@h/db")
+
+
+async def test_upgrading_fills_in_the_time_in_stage_of_past_events(
+    database: Database, clock: FakeClock
+) -> None:
+    """Migration 0005 works out `stage_seconds` for events written before it existed."""
+    from sqlalchemy import insert, select
+
+    from bot.services import teams
+    from bot.storage.migrate import upgrade
+    from bot.storage.models import Client, Deal, DealEvent
+
+    async with database.engine.begin() as connection:
+        await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            await connection.execute(text(f'DROP TABLE IF EXISTS "{table.name}"'))
+    await upgrade(database, "0004")
+    start = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    async with UnitOfWork(database.sessions, clock) as uow:
+        user = await uow.users.add(User(id=1, language="pl", created_at=start, last_seen_at=start))
+        team, member = await teams.create_team(uow, user, "T", start, allowed=True)
+        first, second, third = [s.id for s in await uow.teams.stages(team.id or 0)][:3]
+        client = Client(team_id=team.id or 0, name="Jan", created_at=start)
+        await uow.deals.add(client)
+        deal = Deal(
+            team_id=team.id or 0,
+            number=1,
+            client_id=client.id or 0,
+            owner_member_id=member.id or 0,
+            stage_id=third or 0,
+            status="lost",
+            currency="PLN",
+            stage_entered_at=start + timedelta(days=3),
+            created_at=start,
+            updated_at=start,
+        )
+        await uow.deals.add(deal)
+        await uow.commit()
+        rows = [
+            ("created", 0, None, first, None),
+            ("stage_changed", 1, first, second, start),
+            ("activity", 2, None, None, None),
+            ("stage_changed", 3, second, third, start + timedelta(days=1)),
+            ("lost", 4.5, third, None, None),
+        ]
+        connection = await uow.session.connection()
+        for kind, days, from_stage, to_stage, entered in rows:
+            await connection.execute(
+                insert(DealEvent.__table__).values(  # type: ignore[attr-defined]
+                    team_id=team.id,
+                    deal_id=deal.id,
+                    kind=kind,
+                    at=start + timedelta(days=days),
+                    from_stage_id=from_stage,
+                    to_stage_id=to_stage,
+                    data={"stage_entered_at": entered.isoformat()} if entered else None,
+                )
+            )
+        await uow.commit()
+    await upgrade(database)
+    async with database.engine.connect() as connection:
+        seconds = (
+            (
+                await connection.execute(
+                    select(DealEvent.__table__.c.stage_seconds).order_by(  # type: ignore[attr-defined]
+                        DealEvent.__table__.c.id  # type: ignore[attr-defined]
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    day = 86400
+    assert seconds == [None, day, None, 2 * day, 1.5 * day]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Awaitable, Callable, Coroutine
 from html import escape
 from typing import Any, TypeAlias
@@ -190,24 +191,58 @@ def problem_text(t: Translator, error: RuleError) -> str:
     return text.format(**details) if details else text
 
 
+_TAG = re.compile(r"<(/?)([a-z]+)[^>]*>")
+
+
 def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Split between lines, never inside one (every line closes its own tags)."""
+    """Messages of at most `limit` characters, split between lines. A line too long for one
+    message is cut at a space outside any tag, its open tags closed before the cut and opened
+    again after it, so every part is valid HTML on its own. No part is empty."""
     parts: list[str] = []
     current = ""
     for line in text.split("\n"):
-        while len(line) > limit:  # a single monstrous line: cut it at a space
-            cut = line.rfind(" ", 0, limit) if " " in line[:limit] else limit
-            parts.append(line[:cut])
-            line = line[cut:].lstrip()
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        parts.append(current)
-    return parts
+        for piece in _cut_line(line, limit):
+            candidate = f"{current}\n{piece}" if current else piece
+            if len(candidate) > limit:
+                parts.append(current)
+                current = piece
+            else:
+                current = candidate
+    parts.append(current)
+    return [part.strip("\n") for part in parts if part.strip()]
+
+
+def _cut_line(line: str, limit: int) -> list[str]:
+    pieces: list[str] = []
+    reopen = ""
+    while len(reopen) + len(line) > limit:
+        line = reopen + line
+        budget = limit - 64  # room for the tags closed at the cut
+        cut, inside = 0, False
+        open_tags: list[tuple[str, str]] = []
+        for index, char in enumerate(line[:budget]):
+            if char == "<":
+                inside = True
+            elif char == ">":
+                inside = False
+            elif char == " " and not inside:
+                cut = index
+        if cut == 0:  # no space at all: cut between tags
+            cut = budget
+            while "<" in line[:cut] and line.rfind("<", 0, cut) > line.rfind(">", 0, cut):
+                cut = line.rfind("<", 0, cut)
+        for match in _TAG.finditer(line[:cut]):
+            if match.group(1):
+                if open_tags and open_tags[-1][0] == match.group(2):
+                    open_tags.pop()
+            else:
+                open_tags.append((match.group(2), match.group(0)))
+        closing = "".join(f"</{name}>" for name, _ in reversed(open_tags))
+        pieces.append(line[:cut] + closing)
+        reopen = "".join(tag for _, tag in open_tags)
+        line = line[cut:].lstrip(" ")
+    pieces.append(reopen + line)
+    return pieces
 
 
 # --- answering ----------------------------------------------------------------------------

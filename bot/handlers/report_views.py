@@ -213,8 +213,9 @@ def process_lines(
         t._("🆕 New leads: {value}").format(value=count(lambda c: c.new_leads)),
     ]
     if now.sources:
+        unknown = t._("source not given")
         named = [
-            f"{h(source_name(t, source)) if source else t._('source not given')} {t.number(n)}"
+            f"{h(source_name(t, source)) if source else unknown} {t.number(n)}"
             for source, n in sorted(now.sources.items(), key=lambda item: -item[1])
         ]
         lines.append("   " + " · ".join(named))

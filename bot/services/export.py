@@ -9,8 +9,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from openpyxl import Workbook
-
 Row = list[Any]
 
 
@@ -24,6 +22,8 @@ def _plain(value: Any, tz: Any) -> Any:
 def workbook(
     sheets: list[tuple[str, list[str], list[Row]]], tz: Any, widths: Callable[[str], int] = len
 ) -> bytes:
+    from openpyxl import Workbook  # imported here: it pulls in numpy and PIL (~18 MB)
+
     book = Workbook()
     book.remove(book.active)  # type: ignore[arg-type]
     for title, headers, rows in sheets:

@@ -53,7 +53,6 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 import phonenumbers
-from openpyxl import load_workbook
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
 from bot.services.quick_entry import MAX_AMOUNT_UNITS, MAX_NAME_LENGTH, parse_amount
@@ -293,6 +292,8 @@ def _read_xlsx(content: bytes) -> list[list[object]]:
             # openpyxl warns about things it skips (data validation, no default style...);
             # none of them change the cells.
             warnings.simplefilter("ignore")
+            from openpyxl import load_workbook  # here: it pulls in numpy and PIL at import
+
             workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
             try:
                 sheets = workbook.worksheets
