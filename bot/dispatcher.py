@@ -17,6 +17,7 @@ import asyncio
 import logging
 import time
 from datetime import datetime, timedelta
+from functools import partial
 
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
@@ -225,8 +226,9 @@ class Dispatcher:
                 self.runtime, t, team, due.day, now, missed=due.missed
             )
             try:
-                await self.gate.wait(user.id)
-                await send_digest(self.bot, user.id, text, keyboard)
+                await send_digest(
+                    self.bot, user.id, text, keyboard, pace=partial(self.gate.wait, user.id)
+                )
                 await self.gate.wait(user.id)
                 await self.bot.send_photo(user.id, await funnel_picture(self.runtime, t, team))
             except Forbidden:

@@ -199,3 +199,16 @@ def test_no_translation_call_hides_inside_an_f_string() -> None:
         if hidden.search(line)
     ]
     assert offenders == []
+
+
+def test_a_counted_noun_always_comes_from_ngettext() -> None:
+    """A count followed by a word ("{n} deals" would read "1 deals", "5 сделка") must be a
+    plural entry. Labels like "New deals: {n}" need no agreement."""
+    counted = re.compile(r"\{(?:n|count|total)\}\s+[^\W\d_]")
+    plain = [
+        message.id
+        for message in _entries(_source())
+        if not message.pluralizable and counted.search(str(message.id))
+    ]
+    assert plain == []
+    assert [m.id for m in _entries(_source()) if "(s)" in str(m.id)] == []

@@ -479,3 +479,36 @@ async def test_the_digest_in_every_language(
         english = ("New deals", "Won:", "Lost:", "Salespeople", "Stage moves", "No monthly target")
         assert [label for label in english if label in digest.text] == []
     await manager.expect(predicate=lambda m: m.photo is not None)
+
+
+async def test_each_manager_gets_the_digest_in_their_own_language(
+    bot: BotRunner, fake_telegram: FakeTelegram, clock: FakeClock
+) -> None:
+    """A Polish team, with its time zone and money, and a Romanian-speaking second manager."""
+    people = await seed_team(
+        bot,
+        fake_telegram,
+        "Salon",
+        [(1, "Marek", "pl", "manager"), (2, "Ioana", "ro", "manager")],
+        morning_agenda=False,
+    )
+    member = await _member(bot, 1)
+    await seed_deal(bot, 1, "Jan")
+    async with bot.runtime.uow() as uow:
+        await deals.win(uow, member, 1, 9_500_000, clock.now())
+        await uow.commit()
+    clock.moment = EVENING
+    await bot.tick()
+    for name, language in (("Marek", "pl"), ("Ioana", "ro")):
+        t = bot.runtime.i18n.translator(language, "Europe/Warsaw")
+        digest = await people[name].expect("Salon")
+        assert (
+            t._("📊 <b>{team}</b>: digest for {date}")
+            .format(team="Salon", date=t.date(EVENING))
+            .replace("<b>", "")
+            .replace("</b>", "")
+            in digest.text
+        )
+        won = t._("✅ Won: {n} · {money}").format(n="1", money=t.money(9_500_000, "PLN"))
+        assert won in digest.text
+        await people[name].expect(predicate=lambda m: m.photo is not None)

@@ -147,3 +147,76 @@ def test_reminder_in_every_language(i18n: I18n, language: str) -> None:
         assert not [label for label in ENGLISH_LABELS if label in text]
     bundle = bundle_text(t, [item] * 5)
     assert "(s)" not in bundle and format_decimal(5, locale=language) in bundle
+
+
+COUNTS = (0, 1, 2, 5, 11, 12, 14, 21, 22, 25, 101, 112)
+# How "{n} open deals" ends for each count, as a native speaker writes it.
+OPEN_DEALS = {
+    "pl": {
+        **dict.fromkeys((0, 5, 11, 12, 14, 21, 25, 101, 112), "otwartych transakcji"),
+        1: "otwartą transakcję",
+        **dict.fromkeys((2, 22), "otwarte transakcje"),
+    },
+    "ru": {
+        **dict.fromkeys((0, 5, 11, 12, 14, 25, 112), "открытых сделок"),
+        **dict.fromkeys((1, 21, 101), "открытая сделка"),
+        **dict.fromkeys((2, 22), "открытые сделки"),
+    },
+    "ro": {
+        **dict.fromkeys((0, 2, 5, 11, 12, 14, 101, 112), "oportunități deschise"),
+        1: "oportunitate deschisă",
+        **dict.fromkeys((21, 22, 25), "de oportunități deschise"),
+    },
+    "en": {**dict.fromkeys(COUNTS, "open deals"), 1: "open deal"},
+}
+
+
+@pytest.mark.parametrize("language", MARKETS)
+def test_every_count_the_issue_names_reads_right(i18n: I18n, language: str) -> None:
+    t = i18n.translator(language, MARKETS[language][0])
+    for n in COUNTS:
+        text = t.ngettext("📋 You have {n} open deal", "📋 You have {n} open deals", n).format(
+            n=t.number(n)
+        )
+        assert text.endswith(f"{t.number(n)} {OPEN_DEALS[language][n]}"), (n, text)
+
+
+@pytest.mark.parametrize(
+    ("language", "currency", "amount"),
+    [
+        ("pl", "PLN", "95 000 zł"),
+        ("pl", "EUR", "95 000 €"),
+        ("ru", "RUB", "95 000 ₽"),
+        ("ru", "EUR", "95 000 €"),
+        ("ro", "RON", "95.000 RON"),
+        ("ro", "MDL", "95.000 MDL"),
+        ("en", "GBP", "£95,000"),
+    ],
+)
+def test_whole_prices_have_no_decimals_and_others_keep_them(
+    i18n: I18n, language: str, currency: str, amount: str
+) -> None:
+    from babel.numbers import format_currency
+
+    t = i18n.translator(language)
+
+    def plain(text: str) -> str:
+        return text.replace("\u00a0", " ").replace("\u202f", " ")
+
+    assert plain(t.money(9_500_000, currency)) == amount
+    # Babel's own rendering of the same amount, with the cents it keeps when there are any.
+    assert t.money(9_500_050, currency) == format_currency(95_000.5, currency, locale=language)
+
+
+@pytest.mark.parametrize("language", MARKETS)
+def test_percentages_follow_the_locale(i18n: I18n, language: str) -> None:
+    from babel.numbers import format_percent
+
+    t = i18n.translator(language)
+    assert t.percent(0.2) == format_percent(0.2, locale=language)
+    assert t.percent(None) == "—"
+    # One decimal at most, with the locale's own decimal sign and spacing.
+    decimal_sign = "," if language != "en" else "."
+    assert t.percent(0.625) == format_percent(0.6, locale=language).replace(
+        "60", f"62{decimal_sign}5"
+    )

@@ -4,6 +4,7 @@ numbers as links to the card, a picture of the funnel; split cleanly when long."
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 
 from telegram import Bot, InlineKeyboardMarkup, Update
@@ -202,11 +203,18 @@ def _member_line(t: Translator, view: MemberView, stats: MemberFigures) -> str:
 
 
 async def send_digest(
-    bot: Bot, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None
+    bot: Bot,
+    chat_id: int,
+    text: str,
+    keyboard: InlineKeyboardMarkup | None,
+    pace: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
-    """Long digests go out in several messages; the buttons ride on the last one."""
+    """Long digests go out in several messages; the buttons ride on the last one. `pace` is
+    awaited before each message (the dispatcher's per-chat rate gate)."""
     parts = split_message(text)
     for index, part in enumerate(parts):
+        if pace is not None:
+            await pace()
         await bot.send_message(
             chat_id, part, reply_markup=keyboard if index == len(parts) - 1 else None
         )
