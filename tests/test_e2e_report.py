@@ -382,7 +382,9 @@ async def test_the_report_of_a_scripted_fortnight(
 
     goals = await _section(marek, t, "🎯 Targets")
     lines = _lines(goals)
-    assert t.month(TODAY.date()) in lines
+    assert lines[0] == f"📈 {t.pgettext('button', '🎯 Targets')}"
+    month = t._("<b>{month}</b>").format(month=t.month(TODAY.date()))
+    assert month.replace("<b>", "").replace("</b>", "") in lines
     needed = t.ngettext(
         "at {conversion} lead to sale, {n} more new client is needed",
         "at {conversion} lead to sale, {n} more new clients are needed",
@@ -462,6 +464,27 @@ async def test_the_report_of_a_scripted_fortnight(
         in mine.text
     )
     assert "Piotr" not in mine.text and "Edward" not in mine.text
+    # Stages retired since stay in the report where deals still stand at them (#5 lost at
+    # Contacted); an empty one drops out.
+    from bot.services import pipeline
+
+    async with bot.runtime.uow() as uow:
+        boss = await uow.teams.member(1, 1)
+        assert boss is not None
+        for key in ("contacted", "needs_identified"):
+            stage_id = next(s.id for s in await uow.teams.stages(1) if s.key == key)
+            await pipeline.set_retired(uow, boss, "stage", stage_id or 0, True)
+        await uow.commit()
+    # Tapped on the spreadsheet (a file cannot be edited into text): the answer comes anew.
+    await marek.forge_tap("rp:s:f:20261123-20261129")
+    again = await marek.expect(predicate=lambda m: m.event == "new" and "✅" in m.text)
+    lines = _lines(again)
+    assert (
+        step.format(stage=stage("contacted"), reached=5, lost=1, conversion=t.percent(0.8))
+        in lines
+    )
+    assert stage("needs_identified") not in again.text
+
     # Tapping faster than a thumb meets the flood limit; those waits are retried, nothing else
     # may be refused.
     assert [error for error in fake_telegram.errors if error[1] != 429] == []

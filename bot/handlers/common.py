@@ -28,6 +28,12 @@ Handler: TypeAlias = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
 MESSAGE_LIMIT = 4096  # characters of a Telegram message, after entity parsing
 
+# Why a tapped message cannot be edited in place (then the answer is a new message).
+UNEDITABLE = (
+    "message can't be edited",
+    "message to edit not found",
+    "there is no text in the message to edit",
+)
 # Bad requests that are part of normal life: a double tap, an old button.
 HARMLESS_BAD_REQUESTS = ("message is not modified", "query is too old", "query id is invalid")
 
@@ -265,14 +271,19 @@ async def answer(
         await acknowledge(update, text if alert else None, alert=alert)
         if alert:
             return None
-        if edit and query.message is not None:
+        # A file, a photo or a message too old to reach has no text to edit into.
+        if edit and isinstance(query.message, Message) and query.message.text is not None:
             try:
                 edited = await query.edit_message_text(text, reply_markup=keyboard)
             except BadRequest as error:
-                if "not modified" not in error.message.lower():
+                reason = error.message.lower()
+                if "not modified" in reason:
+                    return None
+                if not any(part in reason for part in UNEDITABLE):
                     raise
-                return None
-            return edited if isinstance(edited, Message) else None
+                # Too old to edit, deleted, or a file: the answer comes as a new message.
+            else:
+                return edited if isinstance(edited, Message) else None
     chat = update.effective_chat
     assert chat is not None
     return await ctx.bot.send_message(chat.id, text, reply_markup=keyboard)

@@ -188,7 +188,10 @@ async def _funnel(v: Viewer, period: ReportPeriod) -> tuple[list[str], Rows]:
         stages = await uow.teams.stages(v.team_id, include_retired=True)
         cohort = await uow.reporting.cohort(v.team_id, current, v.owner)
         times = await uow.reporting.stage_times(v.team_id, current, v.owner)
-    result = report.funnel([s for s in stages if not s.retired], cohort)
+    # A retired stage stays in the reports of the deals that still stand at it.
+    standing = {group.stage_id for group in cohort}
+    shown = [s for s in stages if not s.retired or s.id in standing]
+    result = report.funnel(shown, cohort)
     return views.funnel_lines(v.t, result, report.durations(times), stages), []
 
 
@@ -298,7 +301,8 @@ async def render(
     sections = MANAGER_SECTIONS if v.manager else OWN_SECTIONS
     if section not in sections:
         raise RuleError(Problem.STALE)
-    lines = views.header(v.t, section, period, v.team.name if v.manager else v.t._("Your deals"))
+    scope = v.team.name if v.manager else v.t._("Your deals")
+    lines = views.header(v.t, section, None if section == "t" else period, scope)
     body, extra = await SECTIONS[section](v, period)
     keyboard = markup(*extra, *_section_keyboard(v.t, sections, section, period))
     return "\n".join([*lines, *body]), keyboard

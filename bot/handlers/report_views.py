@@ -39,14 +39,13 @@ def span(t: Translator, period: ReportPeriod) -> str:
     return f"{t.date(period.first)} – {t.date(period.last)}"
 
 
-def header(t: Translator, section: str, period: ReportPeriod, scope: str) -> list[str]:
-    return [
-        t._("📈 <b>{section}</b> · {period}").format(
-            section=h(t.pgettext("button", SECTIONS[section])), period=span(t, period)
-        ),
-        h(scope),
-        "",
-    ]
+def header(t: Translator, section: str, period: ReportPeriod | None, scope: str) -> list[str]:
+    """The section and its period (targets are always this month's: no period)."""
+    name = h(t.pgettext("button", SECTIONS[section]))
+    if period is None:
+        return [f"📈 <b>{name}</b>", h(scope), ""]
+    title = t._("📈 <b>{section}</b> · {period}").format(section=name, period=span(t, period))
+    return [title, h(scope), ""]
 
 
 def _days(t: Translator, days: float | None) -> str:
