@@ -24,7 +24,7 @@ from bot.handlers.common import (
 from bot.handlers.deal_card import me
 from bot.handlers.deal_views import deal_button, deal_line, shorten
 from bot.handlers.labels import activity_name, reason_name, stage_name
-from bot.handlers.report_views import target_line
+from bot.handlers.report_views import more, target_line
 from bot.i18n import Translator
 from bot.keyboards import args, button, data, markup, rows
 from bot.runtime import Runtime
@@ -145,7 +145,7 @@ async def build_digest(
             lines.append(
                 f"   {_link(runtime, deal.number)} {name} · {h(stage_name(t, stage))} · {age}"
             )
-        lines += _more(t, stuck_total - len(stuck))
+        lines += more(t, stuck_total - len(stuck))
     if winbacks:
         lines += [
             "",
@@ -155,7 +155,7 @@ async def build_digest(
         ]
         for deal, client in winbacks:
             lines.append(f"   {_link(runtime, deal.number)} {h(shorten(client.name, 40))}")
-        lines += _more(t, winbacks_total - len(winbacks))
+        lines += more(t, winbacks_total - len(winbacks))
     lines += ["", target_line(t, team, targets.team)]
     if figures.comments:
         lines += ["", t._("💬 <b>Why clients resigned</b>")]
@@ -177,14 +177,6 @@ async def build_digest(
                 ).format(n=t.number(hidden))
             )
     return "\n".join(lines), markup(*rows(buttons[:40], 2)) if buttons else None, figures
-
-
-def _more(t: Translator, hidden: int) -> list[str]:
-    if hidden <= 0:
-        return []
-    return [
-        "   " + t.ngettext("… and {n} more", "… and {n} more", hidden).format(n=t.number(hidden))
-    ]
 
 
 def _member_line(t: Translator, view: MemberView, stats: MemberFigures) -> str:

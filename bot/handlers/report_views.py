@@ -48,6 +48,15 @@ def header(t: Translator, section: str, period: ReportPeriod | None, scope: str)
     return [title, h(scope), ""]
 
 
+def more(t: Translator, hidden: int) -> list[str]:
+    """The line under a cut list: how many were left out (none: no line)."""
+    if hidden <= 0:
+        return []
+    return [
+        "   " + t.ngettext("… and {n} more", "… and {n} more", hidden).format(n=t.number(hidden))
+    ]
+
+
 def _days(t: Translator, days: float | None) -> str:
     return "—" if days is None else t.number(round(days, 1))
 
@@ -173,13 +182,7 @@ def loss_lines(
         lines.append(f"<b>{_named(t, reasons, reason_id)}</b> ({t.number(share.count)})")
         for comment in listed:
             lines.append("   " + comment_line(t, comment, link))
-        if share.count > len(listed):
-            lines.append(
-                "   "
-                + t.ngettext("… and {n} more", "… and {n} more", share.count - len(listed)).format(
-                    n=t.number(share.count - len(listed))
-                )
-            )
+        lines += more(t, share.count - len(listed))
     return lines
 
 
@@ -323,12 +326,7 @@ def winback_lines(
             )
         ]
         lines += [f"   {link(deal.number)} {h(shorten(client.name, 40))}" for deal, client in due]
-        if due_total > len(due):
-            hidden = due_total - len(due)
-            lines.append(
-                "   "
-                + t.ngettext("… and {n} more", "… and {n} more", hidden).format(n=t.number(hidden))
-            )
+        lines += more(t, due_total - len(due))
     else:
         lines = [t._("🔁 No win-backs due.")]
     lines.append("")
