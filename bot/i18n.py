@@ -129,6 +129,17 @@ class Translator:
             day = self.local(day).date()
         return format_date(day, "d MMMM yyyy", locale=self.locale)
 
+    def days(self, first: dt.date, last: dt.date) -> str:
+        """`23–29 listopada 2026`, `23 октября – 29 ноября 2026`: a run of days, the shared
+        month and year written once."""
+        if first == last:
+            return self.date(first)
+        if (first.year, first.month) == (last.year, last.month):
+            return f"{format_date(first, 'd', locale=self.locale)}–{self.date(last)}"
+        if first.year == last.year:
+            return f"{format_date(first, 'd MMMM', locale=self.locale)} – {self.date(last)}"
+        return f"{self.date(first)} – {self.date(last)}"
+
     def month(self, day: dt.date) -> str:
         """`listopad 2026`, `ноябрь 2026`: a month on its own (the stand-alone name)."""
         return format_date(day, "LLLL yyyy", locale=self.locale)

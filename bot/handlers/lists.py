@@ -43,9 +43,11 @@ async def clients_page(update: Update, ctx: BotContext) -> None:
 
 @manager_only
 async def member_deals(update: Update, ctx: BotContext) -> None:
-    """`ls:m:<member>:<page>`: a salesperson's open deals by stage, for a manager."""
+    """`ls:o:<member>` (from the report: a new message) and `ls:m:<member>:<page>` (turning
+    its pages): a salesperson's open deals by stage, for a manager."""
     query = update.callback_query
     raw_member, raw_page = args(query.data if query else None, 2)[:2]
+    opening = (query.data or "").startswith(f"{LIST}:o:") if query else False
 
     async def run() -> None:
         async with ctx.runtime.uow() as uow:
@@ -53,9 +55,8 @@ async def member_deals(update: Update, ctx: BotContext) -> None:
         view = views.get(int(raw_member)) if raw_member.isdigit() else None
         if view is None:
             raise RuleError(Problem.STALE)
-        await _show_page(
-            update, ctx, int(raw_page) if raw_page.isdigit() else 0, view.member.id, view
-        )
+        page = int(raw_page) if raw_page.isdigit() else 0
+        await _show_page(update, ctx, page, view.member.id, view, edit=not opening)
 
     await run_rule(update, ctx, run)
 
@@ -66,6 +67,8 @@ async def _show_page(
     page: int,
     member_id: int | None = None,
     view: MemberView | None = None,
+    *,
+    edit: bool = True,
 ) -> None:
     """One page of open deals grouped by stage: mine, or (`view`) a salesperson's."""
     member = me(ctx)
@@ -80,7 +83,7 @@ async def _show_page(
             if view is None
             else t._("{name} has no open deals.").format(name=h(display_name(view.user)))
         )
-        await answer(update, ctx, empty, edit=True)
+        await answer(update, ctx, empty, edit=edit)
         return
     pages = -(-len(rows_found) // PAGE_SIZE)
     page = min(max(page, 0), pages - 1)
@@ -108,7 +111,7 @@ async def _show_page(
     if page < pages - 1:
         paging.append(button("▶️", turn(page + 1)))
     keyboard = markup(*rows([deal_button(d, c) for d, c, _ in shown], 2), paging)
-    await answer(update, ctx, "\n".join(lines), keyboard, edit=True)
+    await answer(update, ctx, "\n".join(lines), keyboard, edit=edit)
 
 
 async def search(update: Update, ctx: BotContext, text: str) -> None:
@@ -204,4 +207,4 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("clients", clients_command))
     app.add_handler(CommandHandler("find", find_command))
     app.add_handler(CallbackQueryHandler(clients_page, pattern=rf"^{LIST}:p:"))
-    app.add_handler(CallbackQueryHandler(member_deals, pattern=rf"^{LIST}:m:\d+:\d+$"))
+    app.add_handler(CallbackQueryHandler(member_deals, pattern=rf"^{LIST}:(?:m:\d+:\d+|o:\d+)$"))

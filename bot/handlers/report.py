@@ -275,7 +275,7 @@ async def _people(v: Viewer, period: ReportPeriod) -> tuple[list[str], Rows]:
     buttons = [
         button(
             f"📋 {display_name(view.user)[:24]} ({figures.members[view.member.id or 0].open})",
-            data(LIST, "m", view.member.id, 0),
+            data(LIST, "o", view.member.id),
         )
         for view in people
         if view.member.id in figures.members and figures.members[view.member.id].open

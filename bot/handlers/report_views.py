@@ -34,9 +34,7 @@ LIST_MAX = 15
 
 
 def span(t: Translator, period: ReportPeriod) -> str:
-    if period.first == period.last:
-        return t.date(period.first)
-    return f"{t.date(period.first)} – {t.date(period.last)}"
+    return t.days(period.first, period.last)
 
 
 def header(t: Translator, section: str, period: ReportPeriod | None, scope: str) -> list[str]:
@@ -363,6 +361,8 @@ def people_lines(
     lines = []
     for view in people:
         stats = figures.get(view.member.id or 0, MemberFigures())
+        if not (stats.new or stats.won or stats.lost or stats.activities or stats.open):
+            continue  # nothing to say (a manager who does not sell)
         share = losses.by_owner.get(view.member.id or 0)
         lines.append(
             t._(
