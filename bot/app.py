@@ -118,6 +118,7 @@ def runtime_of(application: BotApplication) -> Runtime:
 async def _post_init(application: BotApplication) -> None:
     runtime = runtime_of(application)
     await upgrade(runtime.db)
+    await runtime.db.refresh_statistics()
     runtime.bot_username = application.bot.username
     await commands_menu.set_default_menus(application.bot, runtime.i18n)
     runtime.dispatcher = Dispatcher(runtime, application.bot)
@@ -156,3 +157,4 @@ async def _housekeeping(ctx: BotContext) -> None:
     async with runtime.uow() as uow:
         await uow.users.forget_processed_before(runtime.clock.now() - PROCESSED_UPDATES_KEPT)
         await uow.commit()
+    await runtime.db.refresh_statistics()

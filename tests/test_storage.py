@@ -207,3 +207,21 @@ async def test_upgrading_fills_in_the_time_in_stage_of_past_events(
         )
     day = 86400
     assert seconds == [None, day, None, 2 * day, 1.5 * day]
+
+
+async def test_the_planner_gets_what_the_report_needs(database: Database, backend: str) -> None:
+    """SQLite gets statistics (it keeps none by itself); PostgreSQL sessions run without JIT
+    and with plans made for each period and salesperson."""
+    await database.refresh_statistics()
+    async with database.engine.connect() as connection:
+        if backend == "sqlite":
+            tables = (
+                await connection.execute(
+                    text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+                )
+            ).scalar()
+            assert tables == 1
+        else:
+            jit = (await connection.execute(text("SHOW jit"))).scalar()
+            plans = (await connection.execute(text("SHOW plan_cache_mode"))).scalar()
+            assert (jit, plans) == ("off", "force_custom_plan")

@@ -221,14 +221,13 @@ async def _losses(v: Viewer, period: ReportPeriod) -> tuple[list[str], Rows]:
 async def _process(v: Viewer, period: ReportPeriod) -> tuple[list[str], Rows]:
     current, before = v.bounds(period)
     async with v.runtime.reader() as uow:
-        stages = [s for s in await uow.teams.stages(v.team_id) if not s.retired]
         now_counts = await uow.reporting.process(v.team_id, current, v.owner)
         before_counts = await uow.reporting.process(v.team_id, before, v.owner)
-        now_cohort = await uow.reporting.cohort(v.team_id, current, v.owner)
-        before_cohort = await uow.reporting.cohort(v.team_id, before, v.owner)
+        now_cohort = await uow.reporting.conversion(v.team_id, current)
+        before_cohort = await uow.reporting.conversion(v.team_id, before)
     rates = (
-        report.conversions(now_counts, report.funnel(stages, now_cohort).lead_to_sale),
-        report.conversions(before_counts, report.funnel(stages, before_cohort).lead_to_sale),
+        report.conversions(now_counts, report.lead_to_sale(now_cohort, v.owner)),
+        report.conversions(before_counts, report.lead_to_sale(before_cohort, v.owner)),
     )
     lines = views.process_lines(v.t, now_counts, before_counts, rates, periods.previous(period))
     return lines, []

@@ -164,6 +164,12 @@ def losses(groups: Iterable[LossGroup], currency: str) -> Losses:
     return result
 
 
+def lead_to_sale(created_and_won: dict[int, tuple[int, int]], owner: int | None) -> float | None:
+    """Won per created, over the team or one salesperson's (credited) deals."""
+    pairs = [pair for who, pair in created_and_won.items() if owner is None or who == owner]
+    return ratio(sum(won for _, won in pairs), sum(created for created, _ in pairs))
+
+
 # --- the process -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Conversions:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.domain import DealStatus, Role
+from bot.domain import Role
 from bot.services.errors import Problem, RuleError
 from bot.services.quick_entry import parse_amount
 from bot.services.working_hours import local_wall_time
@@ -67,11 +67,7 @@ async def month_progress(
         won[wins.owner_member_id][0] += wins.won
         if wins.currency == team.currency:
             won[wins.owner_member_id][1] += wins.value_minor
-    cohort: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for group in await uow.reporting.cohort(team.id, window):
-        cohort[group.owner_member_id][0] += group.deals
-        if group.status == DealStatus.WON:
-            cohort[group.owner_member_id][1] += group.deals
+    cohort = defaultdict(lambda: (0, 0), await uow.reporting.conversion(team.id, window))
     created, sold = sum(c[0] for c in cohort.values()), sum(c[1] for c in cohort.values())
     team_conversion = sold / created if created else None
     board = TargetBoard(None)

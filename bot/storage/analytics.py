@@ -113,19 +113,46 @@ class AnalyticsRepository:
         comments (grouped by reason, oldest first; `lost` counts them all)."""
         figures = Figures()
         live = live_events(team_id, period)
-        counted = (
-            EventKind.CREATED,
-            EventKind.STAGE_CHANGED,
-            EventKind.WON,
-            EventKind.LOST,
-            EventKind.ACTIVITY,
-        )
-        rows = await self._rows(
+        # What was done (no money): from the events alone.
+        done = await self._rows(
             sa_select(
                 col(DealEvent.kind),
                 col(DealEvent.owner_member_id),
                 col(DealEvent.actor_member_id),
                 col(DealEvent.activity),
+                func.count(),
+            )
+            .where(
+                *live,
+                col(DealEvent.kind).in_(
+                    [EventKind.CREATED, EventKind.STAGE_CHANGED, EventKind.ACTIVITY]
+                ),
+            )
+            .group_by(
+                col(DealEvent.kind),
+                col(DealEvent.owner_member_id),
+                col(DealEvent.actor_member_id),
+                col(DealEvent.activity),
+            )
+        )
+        for kind, owner, actor, activity, count in done:
+            count = int(count)
+            if kind == EventKind.CREATED:
+                figures.new_deals += count
+                if owner is not None:
+                    figures.members[owner].new += count
+            elif kind == EventKind.STAGE_CHANGED:
+                figures.stage_moves += count
+            else:
+                name = activity or "call"
+                figures.activities[name] = figures.activities.get(name, 0) + count
+                if actor is not None:
+                    figures.members[actor].activities += count
+        # Wins and losses, with their money in each deal's currency.
+        closed = await self._rows(
+            sa_select(
+                col(DealEvent.kind),
+                col(DealEvent.owner_member_id),
                 col(DealEvent.reason_id),
                 col(DealEvent.from_stage_id),
                 col(Deal.currency),
@@ -133,50 +160,35 @@ class AnalyticsRepository:
                 func.coalesce(func.sum(DealEvent.amount_minor), 0),
             )
             .join(Deal, col(Deal.id) == col(DealEvent.deal_id))
-            .where(*live, col(DealEvent.kind).in_(counted))
+            .where(*live, col(DealEvent.kind).in_([EventKind.WON, EventKind.LOST]))
             .group_by(
                 col(DealEvent.kind),
                 col(DealEvent.owner_member_id),
-                col(DealEvent.actor_member_id),
-                col(DealEvent.activity),
                 col(DealEvent.reason_id),
                 col(DealEvent.from_stage_id),
                 col(Deal.currency),
             )
         )
-        for kind, owner, actor, activity, reason, stage, currency, count, amount in rows:
+        for kind, owner, reason, stage, currency, count, amount in closed:
             count, amount = int(count), int(amount)
-            if kind == EventKind.CREATED:
-                figures.new_deals += count
-                if owner is not None:
-                    figures.members[owner].new += count
-            elif kind == EventKind.STAGE_CHANGED:
-                figures.stage_moves += count
-            elif kind == EventKind.WON:
+            person = figures.members[owner] if owner is not None else MemberFigures()
+            if kind == EventKind.WON:
                 figures.won += count
                 _add(figures.won_money, currency, amount)
-                if owner is not None:
-                    figures.members[owner].won += count
-                    _add(figures.members[owner].won_money, currency, amount)
-            elif kind == EventKind.LOST:
-                figures.lost += count
-                _add(figures.lost_money, currency, amount)
-                for key, table in (
-                    (reason, figures.losses_by_reason),
-                    (stage, figures.losses_by_stage),
-                ):
-                    entry = table.setdefault(key or 0, LossFigures())
-                    entry.count += count
-                    _add(entry.money, currency, amount)
-                if owner is not None:
-                    figures.members[owner].lost += count
-                    _add(figures.members[owner].lost_money, currency, amount)
-            else:
-                figures.activities[activity or "call"] = (
-                    figures.activities.get(activity or "call", 0) + count
-                )
-                if actor is not None:
-                    figures.members[actor].activities += count
+                person.won += count
+                _add(person.won_money, currency, amount)
+                continue
+            figures.lost += count
+            _add(figures.lost_money, currency, amount)
+            for key, table in (
+                (reason, figures.losses_by_reason),
+                (stage, figures.losses_by_stage),
+            ):
+                entry = table.setdefault(key or 0, LossFigures())
+                entry.count += count
+                _add(entry.money, currency, amount)
+            person.lost += count
+            _add(person.lost_money, currency, amount)
         if comments > 0:
             rows = await self._rows(
                 sa_select(

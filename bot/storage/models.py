@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, MetaData, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, MetaData, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from bot.domain import DealStatus, ReminderStatus, Role
@@ -162,8 +162,35 @@ class DealEvent(SQLModel, table=True):
     """Append-only log of everything that happens to a deal; analytics read from here."""
 
     __table_args__ = (
-        Index("ix_dealevent_deal_id_at", "deal_id", "at"),
-        Index("ix_dealevent_team_id_kind_at", "team_id", "kind", "at"),
+        # A deal's history, its closing event (`kind` and `at` = the deal's), and the stages it
+        # reached: covering, so the report's cohort never reads the events themselves.
+        Index(
+            "ix_dealevent_deal_id_kind_at",
+            "deal_id",
+            "kind",
+            "at",
+            "id",
+            "to_stage_id",
+            "owner_member_id",
+        ),
+        # A team's events of some kinds in a period, with what the figures count them by.
+        Index(
+            "ix_dealevent_team_id_kind_at",
+            "team_id",
+            "kind",
+            "at",
+            "activity",
+            "owner_member_id",
+            "actor_member_id",
+            "deal_id",
+        ),
+        # Few events are undos: "was this taken back?" looks into a small partial index.
+        Index(
+            "ix_dealevent_undoes_event_id",
+            "undoes_event_id",
+            sqlite_where=text("undoes_event_id IS NOT NULL"),
+            postgresql_where=text("undoes_event_id IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -182,7 +209,7 @@ class DealEvent(SQLModel, table=True):
     due_at: datetime | None = _utc()
     # For a stage move, a win or a resignation: how long the deal had been in `from_stage_id`.
     stage_seconds: int | None = Field(default=None, sa_type=BigInteger)
-    undoes_event_id: int | None = Field(default=None, foreign_key="dealevent.id", index=True)
+    undoes_event_id: int | None = Field(default=None, foreign_key="dealevent.id")
     data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 

@@ -139,6 +139,44 @@ class ReportRepository:
         return where
 
     # --- the funnel ------------------------------------------------------------------------
+    @staticmethod
+    def _closing_event(closing: Any) -> ColumnElement[bool]:
+        """Join condition for the event that closed a closed deal: a win or a resignation sets
+        the deal's status and `closed_at` from that very event (an undo or a reopen clears
+        `closed_at`), so it is found by equality, on the covering index."""
+        return and_(
+            col(closing.deal_id) == col(Deal.id),
+            col(closing.kind) == col(Deal.status),
+            col(closing.at) == col(Deal.closed_at),
+        )
+
+    @staticmethod
+    def _credited(closing: Any) -> ColumnElement[int]:
+        """Whose deal it is in the report: the owner when it closed, or now if it is open."""
+        return case(
+            (col(Deal.status) == DealStatus.OPEN, col(Deal.owner_member_id)),
+            else_=func.coalesce(col(closing.owner_member_id), col(Deal.owner_member_id)),
+        )
+
+    async def conversion(self, team_id: int, period: Period) -> dict[int, tuple[int, int]]:
+        """Per credited owner, the deals created in the period and how many of them are won:
+        the lead-to-sale conversion, without the funnel's stages."""
+        closing = aliased(DealEvent)
+        owner = self._credited(closing).label("owner")
+        won = func.sum(case((col(Deal.status) == DealStatus.WON, 1), else_=0))
+        rows = await self._rows(
+            sa_select(owner, func.count(), won)
+            .select_from(Deal)
+            .outerjoin(closing, self._closing_event(closing))
+            .where(
+                col(Deal.team_id) == team_id,
+                col(Deal.created_at) >= period.start,
+                col(Deal.created_at) < period.end,
+            )
+            .group_by(owner)
+        )
+        return {int(who): (int(n), int(w or 0)) for who, n, w in rows}
+
     async def cohort(
         self, team_id: int, period: Period, owner: int | None = None
     ) -> list[CohortGroup]:
@@ -161,22 +199,7 @@ class ReportRepository:
             .subquery()
         )
         closing = aliased(DealEvent)
-        closed_by = (
-            sa_select(col(closing.owner_member_id))
-            .where(
-                col(closing.deal_id) == col(Deal.id),
-                col(closing.kind).in_([EventKind.WON, EventKind.LOST]),
-                not_undone(closing),
-            )
-            .order_by(col(closing.at).desc(), col(closing.id).desc())
-            .limit(1)
-            .correlate(Deal)
-            .scalar_subquery()
-        )
-        credited = case(
-            (col(Deal.status) == DealStatus.OPEN, col(Deal.owner_member_id)),
-            else_=func.coalesce(closed_by, col(Deal.owner_member_id)),
-        )
+        credited = self._credited(closing)
         furthest = case(
             (reached.c.position > col(Stage.position), reached.c.position),
             else_=col(Stage.position),
@@ -193,6 +216,7 @@ class ReportRepository:
             )
             .join(Stage, col(Stage.id) == col(Deal.stage_id))
             .outerjoin(reached, reached.c.deal_id == col(Deal.id))
+            .outerjoin(closing, self._closing_event(closing))
             .where(*created)
             .subquery()
         )
@@ -396,51 +420,67 @@ class ReportRepository:
             EventKind.WON,
             EventKind.LOST,
         )
-        where = self._events(team_id, period, owner, *kinds)
-        rows = await self._rows(
-            sa_select(
-                col(DealEvent.kind),
-                col(DealEvent.activity),
-                col(Deal.currency),
-                func.count(),
-                func.coalesce(func.sum(col(DealEvent.amount_minor)), 0),
-            )
-            .join(Deal, col(Deal.id) == col(DealEvent.deal_id))
-            .where(*where)
-            .group_by(col(DealEvent.kind), col(DealEvent.activity), col(Deal.currency))
-        )
-        for kind, activity, currency, n, amount in rows:
-            n, amount = int(n), int(amount)
-            if kind == EventKind.CREATED:
-                counts.new_leads += n
-            elif kind == EventKind.STAGE_CHANGED:
-                counts.stage_moves += n
-            elif kind == EventKind.WON:
-                counts.won += n
-                _add(counts.won_money, currency, amount)
-            elif kind == EventKind.LOST:
-                counts.lost += n
-            else:
-                name = activity or ActivityKind.CALL
-                counts.activities[name] = counts.activities.get(name, 0) + n
-                if name == ActivityKind.OFFER_SENT:
-                    _add(counts.offers_money, currency, amount)
+        # One pass over the events counts everything (no join: the deal is needed only for
+        # the currency of the money, below).
+        kind, activity = col(DealEvent.kind), col(DealEvent.activity)
+        is_activity = kind == EventKind.ACTIVITY
 
-        def deals_with(condition: ColumnElement[bool]) -> Any:
+        def events_where(condition: ColumnElement[bool]) -> Any:
+            return func.count(case((condition, 1)))
+
+        def deals_where(condition: ColumnElement[bool]) -> Any:
             return func.count(func.distinct(case((condition, col(DealEvent.deal_id)))))
 
-        activity = col(DealEvent.activity)
-        is_activity = col(DealEvent.kind) == EventKind.ACTIVITY
-        (called, met, offered, won), *_ = await self._rows(
+        activities = list(ActivityKind)
+        row = (
+            await self._rows(
+                sa_select(
+                    events_where(kind == EventKind.CREATED),
+                    events_where(kind == EventKind.STAGE_CHANGED),
+                    events_where(kind == EventKind.WON),
+                    events_where(kind == EventKind.LOST),
+                    *(events_where(and_(is_activity, activity == a)) for a in activities),
+                    deals_where(and_(is_activity, activity == ActivityKind.CALL)),
+                    deals_where(and_(is_activity, activity.in_(IN_PERSON))),
+                    deals_where(and_(is_activity, activity == ActivityKind.OFFER_SENT)),
+                    deals_where(kind == EventKind.WON),
+                ).where(*self._events(team_id, period, owner, *kinds))
+            )
+        )[0]
+        numbers = [int(value or 0) for value in row]
+        counts.new_leads, counts.stage_moves, counts.won, counts.lost = numbers[:4]
+        counts.activities = {
+            a.value: n
+            for a, n in zip(activities, numbers[4 : 4 + len(activities)], strict=True)
+            if n
+        }
+        (
+            counts.deals_called,
+            counts.deals_met,
+            counts.deals_offered,
+            counts.deals_won,
+        ) = numbers[4 + len(activities) :]
+        money = await self._rows(
             sa_select(
-                deals_with(and_(is_activity, activity == ActivityKind.CALL)),
-                deals_with(and_(is_activity, activity.in_(IN_PERSON))),
-                deals_with(and_(is_activity, activity == ActivityKind.OFFER_SENT)),
-                deals_with(col(DealEvent.kind) == EventKind.WON),
-            ).where(*where)
+                col(DealEvent.kind),
+                col(Deal.currency),
+                func.sum(col(DealEvent.amount_minor)),
+            )
+            .join(Deal, col(Deal.id) == col(DealEvent.deal_id))
+            .where(
+                *self._events(team_id, period, owner, EventKind.WON, EventKind.ACTIVITY),
+                or_(
+                    col(DealEvent.kind) == EventKind.WON,
+                    col(DealEvent.activity) == ActivityKind.OFFER_SENT,
+                ),
+                col(DealEvent.amount_minor).is_not(None),
+            )
+            .group_by(col(DealEvent.kind), col(Deal.currency))
         )
-        counts.deals_called, counts.deals_met = int(called), int(met)
-        counts.deals_offered, counts.deals_won = int(offered), int(won)
+        for what, currency, amount in money:
+            table = counts.won_money if what == EventKind.WON else counts.offers_money
+            _add(table, currency, int(amount or 0))
+
         sources = await self._rows(
             sa_select(col(Client.source), func.count())
             .select_from(DealEvent)

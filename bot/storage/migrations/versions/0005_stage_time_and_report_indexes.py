@@ -3,6 +3,9 @@
 `dealevent.stage_seconds`: how long a deal had been in the stage a move, a win or a resignation
 took it out of, so the report can average it in the database. Existing events are filled in
 from the log itself (the stage-entry moment a move recorded, or the latest move before a close).
+Indexes for the report: deals by creation and by time in stage, a covering index of a deal's
+events by kind, a team's events by kind and time with what the figures group them by, a partial
+index of the few undo events, and win-backs by team.
 
 Revision ID: 0005
 Revises: 0004
@@ -32,6 +35,26 @@ def upgrade() -> None:
 
     with op.batch_alter_table('dealevent', schema=None) as batch_op:
         batch_op.add_column(sa.Column('stage_seconds', sa.BigInteger(), nullable=True))
+        batch_op.drop_index('ix_dealevent_deal_id_at')
+        batch_op.create_index(
+            'ix_dealevent_deal_id_kind_at',
+            ['deal_id', 'kind', 'at', 'id', 'to_stage_id', 'owner_member_id'],
+            unique=False,
+        )
+        batch_op.drop_index('ix_dealevent_team_id_kind_at')
+        batch_op.create_index(
+            'ix_dealevent_team_id_kind_at',
+            ['team_id', 'kind', 'at', 'activity', 'owner_member_id', 'actor_member_id', 'deal_id'],
+            unique=False,
+        )
+        batch_op.drop_index('ix_dealevent_undoes_event_id')
+        batch_op.create_index(
+            'ix_dealevent_undoes_event_id',
+            ['undoes_event_id'],
+            unique=False,
+            sqlite_where=sa.text('undoes_event_id IS NOT NULL'),
+            postgresql_where=sa.text('undoes_event_id IS NOT NULL'),
+        )
 
     with op.batch_alter_table('reminder', schema=None) as batch_op:
         batch_op.create_index('ix_reminder_team_id_kind_status_due_at', ['team_id', 'kind', 'status', 'due_at'], unique=False)
@@ -88,6 +111,12 @@ def downgrade() -> None:
         batch_op.drop_index('ix_reminder_team_id_kind_status_due_at')
 
     with op.batch_alter_table('dealevent', schema=None) as batch_op:
+        batch_op.drop_index('ix_dealevent_undoes_event_id')
+        batch_op.create_index('ix_dealevent_undoes_event_id', ['undoes_event_id'], unique=False)
+        batch_op.drop_index('ix_dealevent_team_id_kind_at')
+        batch_op.create_index('ix_dealevent_team_id_kind_at', ['team_id', 'kind', 'at'], unique=False)
+        batch_op.drop_index('ix_dealevent_deal_id_kind_at')
+        batch_op.create_index('ix_dealevent_deal_id_at', ['deal_id', 'at'], unique=False)
         batch_op.drop_column('stage_seconds')
 
     with op.batch_alter_table('deal', schema=None) as batch_op:
