@@ -19,6 +19,7 @@ import time
 from datetime import datetime, timedelta
 from functools import partial
 
+from sqlalchemy.exc import DBAPIError
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
@@ -46,6 +47,7 @@ BATCH = 2000
 OVERALL_RATE = 28.0  # messages a second, under Telegram's ~30
 PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
 WORKERS = 32
+SENT_RETRIES = 6  # over about 15 s
 
 
 class RateGate:
@@ -124,7 +126,13 @@ class Dispatcher:
         async def worker() -> None:
             while not queue.empty():
                 box = queue.get_nowait()
-                results.append(await self._deliver(box))
+                try:
+                    results.append(await self._deliver(box))
+                except Exception:
+                    # One message's trouble must not stop the others; its reminders stay
+                    # claimed and go out again after SENDING_TIMEOUT.
+                    ids = [item.reminder.id for item in box.items]
+                    log.exception("reminders %s to %s: delivery failed", ids, box.chat_id)
 
         await asyncio.gather(*(worker() for _ in range(min(WORKERS, len(outboxes)))))
         return results
@@ -170,6 +178,20 @@ class Dispatcher:
         return len(ids)
 
     async def _sent(self, box: Outbox, message: Message) -> None:
+        """The message is out: mark its reminders sent. A database error here (SQLite busy
+        past its timeout, a PostgreSQL failover) is retried, since a reminder left claimed
+        would be sent a second time."""
+        ids = [item.reminder.id for item in box.items]
+        for attempt in range(SENT_RETRIES):
+            try:
+                await self._record_sent(box, message)
+                return
+            except DBAPIError as error:
+                log.warning("reminders %s sent, not yet marked (%s); retrying", ids, error)
+                await asyncio.sleep(min(0.5 * 2**attempt, 10.0))
+        log.error("reminders %s were sent but could not be marked sent", ids)
+
+    async def _record_sent(self, box: Outbox, message: Message) -> None:
         now = self.runtime.clock.now()
         async with self.runtime.uow() as uow:
             for item in box.items:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlmodel import col, select
 
 from bot.domain import DealStatus, EventKind, ReminderKind, ReminderStatus
@@ -462,3 +463,51 @@ async def test_morning_agenda_once_a_day_and_the_nudge(
     clock.moment = datetime(2026, 11, 25, 8, 5, tzinfo=UTC)  # the next morning
     await bot.tick()
     await ania.expect(t._("🌅 Good morning!"))
+
+
+async def test_a_database_error_after_sending_neither_loses_nor_repeats_the_reminder(
+    bot: BotRunner, fake_telegram: FakeTelegram, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The message went out, then marking it sent failed once (SQLite busy past its timeout):
+    the mark is retried, the reminder is not sent again, the other reminders go on."""
+    from sqlalchemy.exc import OperationalError
+
+    people = await seed_team(
+        bot,
+        fake_telegram,
+        "Salon",
+        [
+            (1, "Marek", "pl", "manager"),
+            (2, "Ania", "pl", "salesperson"),
+            (3, "Piotr", "pl", "salesperson"),
+        ],
+        morning_agenda=False,
+    )
+    ania, piotr = people["Ania"], people["Piotr"]
+    first = await seed_deal(bot, 2, "Jan", next_contact=WARSAW_1000_TUESDAY)
+    second = await seed_deal(bot, 3, "Ewa", next_contact=WARSAW_1000_TUESDAY)
+    dispatcher = bot.runtime.dispatcher
+    assert dispatcher is not None
+    record = dispatcher._record_sent
+    failures: list[object] = []
+
+    async def flaky(box: object, message: object) -> None:
+        if not failures:
+            failures.append(box)
+            raise OperationalError("UPDATE reminder", {}, Exception("database is locked"))
+        await record(box, message)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dispatcher, "_record_sent", flaky)
+    clock.moment = WARSAW_1000_TUESDAY
+    assert await bot.tick() == 2
+    await ania.expect("#1 · Jan")
+    await piotr.expect("#2 · Ewa")
+    assert len(failures) == 1
+    for deal_id in (first, second):
+        (reminder,) = await reminders_of(bot, deal_id)
+        assert reminder.status == ReminderStatus.SENT
+    # Long after the claim timeout, nothing goes out again.
+    clock.moment = WARSAW_1000_TUESDAY + timedelta(minutes=10)
+    assert await bot.tick() == 0
+    await ania.expect_no_message(within=0.3)
+    await piotr.expect_no_message(within=0.3)
