@@ -440,6 +440,15 @@ async def test_the_report_of_a_scripted_fortnight(
     assert listed.event == "new"  # the report stays on screen above it
     assert stage("offer_sent") in listed.text and "#4 Beata" in listed.button_texts
 
+    # Piotr's lost #7 is handed to Ania afterwards: the loss stays credited to Piotr, who owned
+    # the deal when it was lost.
+    async with bot.runtime.uow() as uow:
+        boss, seller = await uow.teams.member(1, 1), await uow.teams.member(1, 2)
+        seven = await uow.deals.by_number(1, 7)
+        assert boss and seller and seven
+        await deals.reassign(uow, boss, seven.id or 0, seller.id or 0, clock.now())
+        await uow.commit()
+
     # Ania's own report: her deals only, and no salespeople screen.
     await ania.send("/report")
     await ania.expect("📈")
@@ -461,7 +470,7 @@ async def test_the_report_of_a_scripted_fortnight(
         .format(n=2, money=_money(t, 180_000))
         in mine.text
     )
-    assert "Piotr" not in mine.text and "Edward" not in mine.text
+    assert "Piotr" not in mine.text and "Edward" not in mine.text and "Dorota" not in mine.text
     # Stages retired since stay in the report where deals still stand at them (#5 lost at
     # Contacted); an empty one drops out.
     from bot.services import pipeline
