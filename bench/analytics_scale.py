@@ -51,6 +51,7 @@ from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
+from bench.postgres import reset_postgres
 from bench.reminders_burst import code_version, current_rss_mb, peak_rss_mb
 
 # Heavy imports (the bot, SQLAlchemy, matplotlib) happen inside functions: the seeding child
@@ -804,24 +805,6 @@ def _seed_process(db_url: str, spec: SeedSpec, conn: Any) -> None:
     conn.send(asyncio.run(_seed(db_url, spec)))
 
 
-async def _reset_postgres(url: str) -> None:
-    import asyncpg
-
-    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
-    base, _, name = dsn.rpartition("/")
-    server = await asyncpg.connect(f"{base}/postgres", timeout=10)
-    try:
-        if not await server.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            await server.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await server.close()
-    connection = await asyncpg.connect(dsn, timeout=10)
-    try:
-        await connection.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
-    finally:
-        await connection.close()
-
-
 async def _seed(db_url: str, spec: SeedSpec) -> dict[str, Any]:
     from sqlalchemy import insert, text, update
 
@@ -835,7 +818,7 @@ async def _seed(db_url: str, spec: SeedSpec) -> dict[str, Any]:
     started = time.perf_counter()
     phases: dict[str, float] = {}
     if db_url.startswith("postgres"):
-        await _reset_postgres(db_url)
+        await reset_postgres(db_url)
     database = Database(db_url)
     await upgrade(database)
     phases["migrate"] = time.perf_counter() - started

@@ -44,6 +44,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from bench.postgres import reset_postgres
+
 if TYPE_CHECKING:
     from bot.app import BotApplication
 
@@ -115,24 +117,6 @@ def _seed_process(db_url: str, spec: SeedSpec) -> None:
     asyncio.run(_seed(db_url, spec))
 
 
-async def _reset_postgres(url: str) -> None:
-    import asyncpg
-
-    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
-    base, _, name = dsn.rpartition("/")
-    server = await asyncpg.connect(f"{base}/postgres", timeout=10)
-    try:
-        if not await server.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            await server.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await server.close()
-    connection = await asyncpg.connect(dsn, timeout=10)
-    try:
-        await connection.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
-    finally:
-        await connection.close()
-
-
 async def _seed(db_url: str, spec: SeedSpec) -> None:
     """Migrate, then insert every row in bulk (the services would take minutes for 10,000)."""
     from sqlalchemy import insert, text
@@ -152,7 +136,7 @@ async def _seed(db_url: str, spec: SeedSpec) -> None:
     from bot.storage.models import Client, Deal, LossReason, Member, Reminder, Stage, Team, User
 
     if db_url.startswith("postgres"):
-        await _reset_postgres(db_url)
+        await reset_postgres(db_url)
     database = Database(db_url)
     await upgrade(database)
 
