@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -15,12 +16,21 @@ from bot.services.quick_entry import format_phone
 from bot.storage.deals import DealView
 from bot.storage.models import Client, Deal, DealEvent, LossReason, Member, Stage
 
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
 DEAL = "d"  # callback prefix of the card's own buttons
+DEAL_LINK_PREFIX = "deal-"  # `https://t.me/<bot>?start=deal-12` opens deal #12
 CARD_NOTE_PREVIEW = 300
 
 
 def money(t: Translator, deal: Deal, amount_minor: int | None) -> str:
     return t.money(amount_minor, deal.currency) if amount_minor is not None else "—"
+
+
+def deal_link(runtime: Runtime, number: int) -> str:
+    """`#12` as a link that opens the deal's card for whoever may see it."""
+    return f'<a href="{runtime.link(f"{DEAL_LINK_PREFIX}{number}")}">#{number}</a>'
 
 
 def shorten(text: str, limit: int) -> str:

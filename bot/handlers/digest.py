@@ -22,7 +22,7 @@ from bot.handlers.common import (
     translator_for,
 )
 from bot.handlers.deal_card import me
-from bot.handlers.deal_views import deal_button, deal_line, shorten
+from bot.handlers.deal_views import deal_button, deal_line, deal_link, shorten
 from bot.handlers.labels import activity_name, reason_name, stage_name
 from bot.handlers.report_views import more, target_line
 from bot.i18n import Translator
@@ -39,10 +39,6 @@ DIGEST = "dg"
 LIST_MAX = 15
 # Resignation comments shown in one digest; a day with more points to /report for the rest.
 COMMENTS_MAX = 50
-
-
-def _link(runtime: Runtime, number: int) -> str:
-    return f'<a href="{runtime.link(f"deal-{number}")}">#{number}</a>'
 
 
 async def build_digest(
@@ -143,7 +139,7 @@ async def build_digest(
             )
             name = h(shorten(client.name, 40))
             lines.append(
-                f"   {_link(runtime, deal.number)} {name} · {h(stage_name(t, stage))} · {age}"
+                f"   {deal_link(runtime, deal.number)} {name} · {h(stage_name(t, stage))} · {age}"
             )
         lines += more(t, stuck_total - len(stuck))
     if winbacks:
@@ -154,7 +150,7 @@ async def build_digest(
             ),
         ]
         for deal, client in winbacks:
-            lines.append(f"   {_link(runtime, deal.number)} {h(shorten(client.name, 40))}")
+            lines.append(f"   {deal_link(runtime, deal.number)} {h(shorten(client.name, 40))}")
         lines += more(t, winbacks_total - len(winbacks))
     lines += ["", target_line(t, team, targets.team)]
     if figures.comments:
@@ -163,7 +159,7 @@ async def build_digest(
             reason = reasons.get(comment.reason_id or 0)
             why = h(reason_name(t, reason)) if reason else "?"
             lines.append(
-                f"   {_link(runtime, comment.deal_number)} {h(shorten(comment.client, 40))}"
+                f"   {deal_link(runtime, comment.deal_number)} {h(shorten(comment.client, 40))}"
                 f" · {why}: {h(shorten(comment.text, 300))}"
             )
         hidden = figures.lost - len(figures.comments)

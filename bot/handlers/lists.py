@@ -13,7 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.context import BotContext
 from bot.handlers.common import answer, display_name, h, manager_only, member_only, run_rule
 from bot.handlers.deal_card import me, show_card
-from bot.handlers.deal_views import deal_button, deal_line
+from bot.handlers.deal_views import DEAL_LINK_PREFIX, deal_button, deal_line
 from bot.handlers.flows import on_free_text
 from bot.handlers.labels import stage_name
 from bot.handlers.new_deal import offer_new_client
@@ -25,7 +25,6 @@ from bot.storage.teams import MemberView
 LIST = "ls"
 PAGE_SIZE = 10
 SEARCH_LIMIT = 20
-DEAL_LINK_PREFIX = "deal-"
 NUMBER = re.compile(r"^#?(\d{1,9})$")
 
 
@@ -56,7 +55,7 @@ async def member_deals(update: Update, ctx: BotContext) -> None:
         if view is None:
             raise RuleError(Problem.STALE)
         page = int(raw_page) if raw_page.isdigit() else 0
-        await _show_page(update, ctx, page, view.member.id, view, edit=not opening)
+        await _show_page(update, ctx, page, view, edit=not opening)
 
     await run_rule(update, ctx, run)
 
@@ -65,14 +64,13 @@ async def _show_page(
     update: Update,
     ctx: BotContext,
     page: int,
-    member_id: int | None = None,
     view: MemberView | None = None,
     *,
     edit: bool = True,
 ) -> None:
     """One page of open deals grouped by stage: mine, or (`view`) a salesperson's."""
     member = me(ctx)
-    owner = member.id if view is None else member_id
+    owner = member.id if view is None else view.member.id
     async with ctx.runtime.uow() as uow:
         rows_found = await uow.deals.open_deals(member.team_id, owner)
     t = ctx.t

@@ -27,6 +27,7 @@ from bot.handlers.common import (
     split_message,
 )
 from bot.handlers.deal_card import me
+from bot.handlers.deal_views import deal_link
 from bot.handlers.flows import begin, finish, text_step
 from bot.handlers.labels import reason_name, stage_name
 from bot.i18n import Translator
@@ -76,6 +77,7 @@ def _section_keyboard(
 
 @member_only
 async def report_command(update: Update, ctx: BotContext) -> None:
+    """/report, and `rp:b` (back to the periods) in place."""
     await answer(update, ctx, ctx.t._("📈 Which period?"), _period_keyboard(ctx.t), edit=True)
 
 
@@ -170,7 +172,7 @@ class Viewer:
         return None if self.manager else self.member_id
 
     def link(self, number: int) -> str:
-        return f'<a href="{self.runtime.link(f"deal-{number}")}">#{number}</a>'
+        return deal_link(self.runtime, number)
 
     def bounds(self, period: ReportPeriod) -> tuple[Period, Period]:
         return periods.measured(period, self.team.timezone, self.runtime.clock.now())
@@ -312,22 +314,23 @@ async def comments_file(update: Update, ctx: BotContext) -> None:
     """`rp:x:<period>`: every resignation of the period with its comment, as a spreadsheet."""
 
     async def run() -> None:
-        t = ctx.t
-        team = ctx.me.team
-        assert team is not None and team.id is not None
+        v = viewer(ctx)
+        t = v.t
         query = update.callback_query
-        now = ctx.runtime.clock.now()
-        period = periods.from_code(args(query.data if query else None, 1)[0], t.local(now).date())
+        today = t.local(v.runtime.clock.now()).date()
+        period = periods.from_code(args(query.data if query else None, 1)[0], today)
         if period is None:
             raise RuleError(Problem.STALE)
-        current, _ = viewer(ctx).bounds(period)
-        async with ctx.runtime.reader() as uow:
-            stages = {s.id: s for s in await uow.teams.stages(team.id, include_retired=True)}
+        current, _ = v.bounds(period)
+        async with v.runtime.reader() as uow:
+            stages = {s.id: s for s in await uow.teams.stages(v.team_id, include_retired=True)}
             reasons = {
-                r.id: r for r in await uow.teams.loss_reasons(team.id, include_retired=True)
+                r.id: r for r in await uow.teams.loss_reasons(v.team_id, include_retired=True)
             }
-            people = {v.member.id: display_name(v.user) for v in await uow.teams.members(team.id)}
-            lost = await uow.reporting.lost_deals(team.id, current, viewer(ctx).owner)
+            people = {
+                m.member.id: display_name(m.user) for m in await uow.teams.members(v.team_id)
+            }
+            lost = await uow.reporting.lost_deals(v.team_id, current, v.owner)
         headers = [
             t._("Number"),
             t._("Client"),
@@ -371,15 +374,10 @@ async def comments_file(update: Update, ctx: BotContext) -> None:
     await run_rule(update, ctx, run)
 
 
-@member_only
-async def back_to_periods(update: Update, ctx: BotContext) -> None:
-    await answer(update, ctx, ctx.t._("📈 Which period?"), _period_keyboard(ctx.t), edit=True)
-
-
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("report", report_command))
     app.add_handler(CallbackQueryHandler(on_period, pattern=rf"^{REPORT}:p:[\w-]+$"))
     app.add_handler(CallbackQueryHandler(on_section, pattern=rf"^{REPORT}:s:\w:[\w-]+$"))
     app.add_handler(CallbackQueryHandler(ask_range, pattern=rf"^{REPORT}:c$"))
-    app.add_handler(CallbackQueryHandler(back_to_periods, pattern=rf"^{REPORT}:b$"))
+    app.add_handler(CallbackQueryHandler(report_command, pattern=rf"^{REPORT}:b$"))
     app.add_handler(CallbackQueryHandler(comments_file, pattern=rf"^{REPORT}:x:[\w-]+$"))

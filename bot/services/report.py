@@ -8,16 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.domain import DealStatus
-from bot.storage.analytics import Money
+from bot.storage.analytics import Money, add_money
 from bot.storage.models import Stage
 from bot.storage.reporting import CohortGroup, LossGroup, ProcessCounts, StageTime, WinbackGroup
 
 DAY_SECONDS = 86400.0
-
-
-def _add(money: Money, currency: str, amount: int) -> None:
-    if amount:
-        money[currency] = money.get(currency, 0) + amount
 
 
 def ratio(part: float, whole: float) -> float | None:
@@ -59,14 +54,14 @@ def funnel(stages: list[Stage], cohort: Iterable[CohortGroup]) -> Funnel:
         furthest = group.furthest_position
         if group.status == DealStatus.WON:
             won += group.deals
-            _add(won_money, group.currency, group.value_minor)
+            add_money(won_money, group.currency, group.value_minor)
             furthest = last_position
         for step in steps:
             if step.stage.position <= furthest:
                 step.reached += group.deals
             if group.status == DealStatus.LOST and step.stage.id == group.stage_id:
                 step.lost += group.deals
-                _add(step.lost_money, group.currency, group.value_minor)
+                add_money(step.lost_money, group.currency, group.value_minor)
     for index, step in enumerate(steps):
         following = steps[index + 1].reached if index + 1 < len(steps) else won
         step.conversion = ratio(following, step.reached)
@@ -114,7 +109,7 @@ class LossShare:
 
     def add(self, group: LossGroup) -> None:
         self.count += group.deals
-        _add(self.money, group.currency, group.value_minor)
+        add_money(self.money, group.currency, group.value_minor)
         self.process_seconds += group.process_seconds
         self.stage_seconds += group.stage_seconds
         self.timed += group.timed

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.domain import Role
 from bot.services.errors import Problem, RuleError
 from bot.services.quick_entry import parse_amount
+from bot.services.report import lead_to_sale
 from bot.services.working_hours import local_wall_time
 from bot.storage.analytics import Period
 from bot.storage.models import Member, Team
@@ -67,9 +68,8 @@ async def month_progress(
         won[wins.owner_member_id][0] += wins.won
         if wins.currency == team.currency:
             won[wins.owner_member_id][1] += wins.value_minor
-    cohort = defaultdict(lambda: (0, 0), await uow.reporting.conversion(team.id, window))
-    created, sold = sum(c[0] for c in cohort.values()), sum(c[1] for c in cohort.values())
-    team_conversion = sold / created if created else None
+    cohort = await uow.reporting.conversion(team.id, window)
+    team_conversion = lead_to_sale(cohort, None)
     board = TargetBoard(None)
     if team.target_deals:
         board.team = progress(
@@ -82,13 +82,13 @@ async def month_progress(
     for member in members:
         if member.id is None or not member.target_deals:
             continue
-        own_created, own_sold = cohort[member.id]
+        own = lead_to_sale(cohort, member.id)
         board.members[member.id] = progress(
             member.target_deals,
             won[member.id][0],
             member.target_minor,
             won[member.id][1],
-            own_sold / own_created if own_created else team_conversion,
+            own if own is not None else team_conversion,
         )
     return board
 

@@ -82,7 +82,8 @@ class Figures:
     comments: list[LossComment] = field(default_factory=list)
 
 
-def _add(money: Money, currency: str, amount: int | None) -> None:
+def add_money(money: Money, currency: str, amount: int | None) -> None:
+    """Add an amount (minor units) to a per-currency sum; nothing or zero adds nothing."""
     if amount:
         money[currency] = money.get(currency, 0) + int(amount)
 
@@ -97,15 +98,19 @@ def live_events(team_id: int, period: Period) -> list[ColumnElement[bool]]:
     ]
 
 
-class AnalyticsRepository:
+class AggregateQueries:
+    """Base of the repositories that aggregate: many-column rows straight from the session's
+    own connection."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def _rows(self, statement: Executable) -> Sequence[Any]:
-        """Aggregate queries with many columns go through the session's own connection."""
         connection = await self.session.connection()
         return (await connection.execute(statement)).all()
 
+
+class AnalyticsRepository(AggregateQueries):
     async def figures(
         self, team_id: int, period: Period, now: datetime, *, comments: int = 0
     ) -> Figures:
@@ -174,21 +179,21 @@ class AnalyticsRepository:
             person = figures.members[owner] if owner is not None else MemberFigures()
             if kind == EventKind.WON:
                 figures.won += count
-                _add(figures.won_money, currency, amount)
+                add_money(figures.won_money, currency, amount)
                 person.won += count
-                _add(person.won_money, currency, amount)
+                add_money(person.won_money, currency, amount)
                 continue
             figures.lost += count
-            _add(figures.lost_money, currency, amount)
+            add_money(figures.lost_money, currency, amount)
             for key, table in (
                 (reason, figures.losses_by_reason),
                 (stage, figures.losses_by_stage),
             ):
                 entry = table.setdefault(key or 0, LossFigures())
                 entry.count += count
-                _add(entry.money, currency, amount)
+                add_money(entry.money, currency, amount)
             person.lost += count
-            _add(person.lost_money, currency, amount)
+            add_money(person.lost_money, currency, amount)
         if comments > 0:
             rows = await self._rows(
                 sa_select(

@@ -9,19 +9,17 @@ whoever owned the deal when it closed).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Executable, and_, case, exists, func, or_
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import col
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import ActivityKind, DealStatus, EventKind
-from bot.storage.analytics import Money, Period, live_events
+from bot.storage.analytics import AggregateQueries, Money, Period, add_money, live_events
 from bot.storage.expressions import not_undone, seconds_between
 from bot.storage.models import Client, Deal, DealEvent, Stage
 
@@ -121,14 +119,7 @@ class OwnerWins:
     value_minor: int
 
 
-class ReportRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def _rows(self, statement: Executable) -> Sequence[Any]:
-        connection = await self.session.connection()
-        return (await connection.execute(statement)).all()
-
+class ReportRepository(AggregateQueries):
     @staticmethod
     def _events(
         team_id: int, period: Period, owner: int | None, *kinds: str
@@ -378,7 +369,7 @@ class ReportRepository:
                 stage,
                 who,
                 text or "",
-                _utc(at),
+                at,
                 value,
                 currency,
                 int(process or 0),
@@ -479,7 +470,7 @@ class ReportRepository:
         )
         for what, currency, amount in money:
             table = counts.won_money if what == EventKind.WON else counts.offers_money
-            _add(table, currency, int(amount or 0))
+            add_money(table, currency, int(amount or 0))
 
         sources = await self._rows(
             sa_select(col(Client.source), func.count())
@@ -531,17 +522,3 @@ class ReportRepository:
             for who, currency, n, v in rows
             if who is not None
         ]
-
-
-def _add(money: Money, currency: str, amount: int) -> None:
-    if amount:
-        money[currency] = money.get(currency, 0) + amount
-
-
-def _utc(moment: datetime | str) -> datetime:
-    """Label columns of a subquery lose the UTC column type on SQLite: give the zone back."""
-    from datetime import UTC
-
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
