@@ -23,6 +23,30 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # How often the database is asked what is due (reminders, agendas, nudges).
     reminder_tick_seconds: float = Field(default=15.0, gt=0)
+    # How long a claim on work (a reminder, a digest, a job, a notice) lasts without being
+    # renewed; the process holding it renews it every quarter of this while it works, and only
+    # an expired claim is taken over by another sender.
+    lease_seconds: float = Field(default=30.0, gt=0)
+    # How long start-up keeps retrying when Telegram cannot be reached (then exit 75).
+    startup_retry_seconds: float = Field(default=60.0, ge=0)
+
+    # Files sent for import: checked before they are opened, parsed in a limited child process.
+    import_max_file_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    import_max_uncompressed_bytes: int = Field(default=30 * 1024 * 1024, gt=0)
+    import_max_ratio: float = Field(default=100.0, gt=0)
+    import_max_shared_strings_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    import_max_rows: int = Field(default=5_000, gt=0)
+    import_max_columns: int = Field(default=50, gt=0)
+    import_max_cell_chars: int = Field(default=32_767, gt=0)
+    import_cpu_seconds: int = Field(default=30, gt=0)
+    import_memory_mb: int = Field(default=768, gt=0)
+
+    # Exports: a workbook that would pass this size is closed and the next part begins; a sheet
+    # continues on a new one after this many rows (Excel's limit is 1,048,576).
+    export_part_bytes: int = Field(default=45 * 1024 * 1024, gt=0)
+    export_sheet_rows: int = Field(default=1_000_000, gt=1)
+    # Heavy work (imports, exports, report files) a team may ask for in an hour.
+    jobs_per_team_per_hour: int = Field(default=10, gt=0)
 
     @field_validator("bot_admins", mode="before")
     @classmethod

@@ -80,6 +80,44 @@ class ReminderStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class SendStatus(StrEnum):
+    """A notice or a daily message on its way out."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class JobKind(StrEnum):
+    IMPORT_PREVIEW = "import_preview"
+    IMPORT_WRITE = "import_write"
+    EXPORT = "export"
+    LOSSES_FILE = "losses_file"
+
+
+class NoticeKind(StrEnum):
+    DEALS_HANDED_OVER = "handed_over"
+    DEAL_REASSIGNED = "reassigned"
+    ACCESS_OFF = "access_off"
+    ROLE_MANAGER = "role_manager"
+    ROLE_SALESPERSON = "role_salesperson"
+
+
+class DailyKind(StrEnum):
+    DIGEST = "digest"
+    AGENDA = "agenda"
+    NUDGE = "nudge"
+
+
 # The default dealership pipeline; the sale itself is the "won" action, not a stage.
 DEFAULT_STAGE_KEYS: tuple[str, ...] = (
     "new_lead",

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Index, MetaData, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from bot.domain import DealStatus, ReminderStatus, Role
+from bot.domain import DealStatus, JobStatus, ReminderStatus, Role, SendStatus
 from bot.storage.types import UTCDateTime
 
 # Constraint names that are stable across SQLite and PostgreSQL (Alembic batch mode needs them).
@@ -88,6 +88,9 @@ class Member(SQLModel, table=True):
     target_minor: int | None = Field(default=None, sa_type=BigInteger)
     joined_at: datetime = _utc(nullable=False)
     deactivated_at: datetime | None = _utc()
+    # The manager who turned this person's access off: their reminders go to them until a
+    # receiver is picked (None when the person left by joining another team).
+    deactivated_by_member_id: int | None = Field(default=None, foreign_key="member.id")
 
 
 class Stage(SQLModel, table=True):
@@ -156,6 +159,9 @@ class Deal(SQLModel, table=True):
     created_at: datetime = _utc(nullable=False)
     updated_at: datetime = _utc(nullable=False)
     closed_at: datetime | None = _utc()
+    # Grows with every change; buttons carry it, so a tap on a screen older than the deal's
+    # latest change is recognised (a double tap, or an old picker over a newer decision).
+    version: int = 0
 
 
 class DealEvent(SQLModel, table=True):
@@ -234,6 +240,9 @@ class Reminder(SQLModel, table=True):
     # Not sent before this moment: outside working hours, or after a failed attempt.
     not_before: datetime | None = _utc()
     claimed_at: datetime | None = _utc()
+    # The sender holding it (a random id per process start) and until when (see bot.leases).
+    claimed_by: str | None = Field(default=None, max_length=32)
+    lease_until: datetime | None = _utc()
     sent_at: datetime | None = _utc()
     chat_message_id: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = _utc(nullable=False)
@@ -261,3 +270,77 @@ class GroupNotice(SQLModel, table=True):
 
     chat_id: int = Field(sa_type=BigInteger, primary_key=True)
     at: datetime = _utc(nullable=False)
+
+
+class Job(SQLModel, table=True):
+    """Heavy work done in the background (import, export, report files): claimed with a lease
+    like a reminder, so a restart finishes it; the result is sent to `chat_id`."""
+
+    __table_args__ = (
+        Index("ix_job_status_not_before", "status", "not_before"),
+        Index("ix_job_team_id_created_at", "team_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=24)
+    team_id: int = Field(foreign_key="team.id")
+    requester_member_id: int = Field(foreign_key="member.id")
+    chat_id: int = Field(sa_type=BigInteger)
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default=JobStatus.PENDING, max_length=12)
+    attempts: int = 0
+    not_before: datetime | None = _utc()
+    claimed_by: str | None = Field(default=None, max_length=32)
+    lease_until: datetime | None = _utc()
+    error: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _utc(nullable=False)
+    finished_at: datetime | None = _utc()
+
+
+class Notice(SQLModel, table=True):
+    """A message to another person that must arrive (a hand-over, a reassignment, access
+    turned off, a new role): rendered in the recipient's language when it is sent, claimed
+    and paced by the dispatcher like a reminder."""
+
+    __table_args__ = (Index("ix_notice_status_not_before", "status", "not_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    user_id: int = Field(sa_type=BigInteger, foreign_key="app_user.id", index=True)
+    kind: str = Field(max_length=24)
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default=SendStatus.PENDING, max_length=12)
+    attempts: int = 0
+    not_before: datetime | None = _utc()
+    claimed_by: str | None = Field(default=None, max_length=32)
+    lease_until: datetime | None = _utc()
+    created_at: datetime = _utc(nullable=False)
+    sent_at: datetime | None = _utc()
+
+
+class DailySend(SQLModel, table=True):
+    """One day's digest, morning agenda or nudge for one member, while it goes out: which of
+    its parts were sent, so a retry after a failure or a crash sends the rest."""
+
+    __table_args__ = (UniqueConstraint("member_id", "kind", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id")
+    kind: str = Field(max_length=12)
+    day: date
+    status: str = Field(default=SendStatus.PENDING, max_length=12)
+    parts_sent: int = 0
+    attempts: int = 0
+    not_before: datetime | None = _utc()
+    claimed_by: str | None = Field(default=None, max_length=32)
+    lease_until: datetime | None = _utc()
+    created_at: datetime = _utc(nullable=False)
+    sent_at: datetime | None = _utc()
+
+
+class HandledTap(SQLModel, table=True):
+    """Keys of taps (chat, message, button) and edited messages already dealt with, so a double
+    tap writes nothing and an edit is answered once. Kept two days."""
+
+    key: str = Field(max_length=64, primary_key=True)
+    at: datetime = _utc(nullable=False, index=True)
