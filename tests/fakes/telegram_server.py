@@ -16,6 +16,19 @@ Usage::
     await alice.tap("Create a team")
     ...
     await fake.stop()
+
+Webhooks: once the bot calls ``setWebhook``, updates are POSTed to the webhook instead of being
+handed out by ``getUpdates`` (which then answers 409). Tests run the bot's endpoint on plain http
+on loopback, so the registered public URL is mapped to a local one::
+
+    fake.route_webhook("https://crm.example.com/telegram", "http://127.0.0.1:8080/telegram")
+    await alice.send("/start")
+    await fake.wait_delivered()
+    fake.webhook_deliveries  # every attempt: update_id, chat_id, status, error, times
+
+A non-2xx answer, a timeout or a refused connection leaves the update pending; it is retried
+after ``webhook_retry_delay`` seconds, doubling up to ``webhook_max_retry_delay``, and stays ahead
+of its chat's later updates (``wait_webhook_attempts`` waits for attempts, whatever the outcome).
 """
 
 from __future__ import annotations
@@ -24,15 +37,18 @@ import asyncio
 import contextlib
 import copy
 import dataclasses
+import ipaddress
 import json
 import math
 import re
 import secrets
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import aiohttp
 from aiohttp import web
 
 from .telegram_html import EntityParseError, ParsedText, parse_formatted, strip_whitespace
@@ -48,6 +64,7 @@ __all__ = [
     "FloodError",
     "SentDocument",
     "UploadedFile",
+    "WebhookDelivery",
 ]
 
 MAX_TEXT_LENGTH = 4096
@@ -78,6 +95,21 @@ CONFLICT_WEBHOOK = (
     "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete "
     "the webhook first"
 )
+CONFLICT_SET_WEBHOOK = "Conflict: terminated by setWebhook request"
+# setWebhook refusals, as tdlib/telegram-bot-api words them (Client.cpp, WebhookActor.cpp).
+WEBHOOK_INVALID_URL = "Bad Request: invalid webhook URL specified"
+WEBHOOK_HTTPS_REQUIRED = "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+WEBHOOK_BAD_PORT = (
+    "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"
+)
+SECRET_TOKEN_TOO_LONG = "Bad Request: secret token is too long"
+SECRET_TOKEN_UNALLOWED = "Bad Request: secret token contains unallowed characters"
+SECRET_TOKEN_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+WEBHOOK_PORTS = frozenset({80, 88, 443, 8443})
+DEFAULT_WEBHOOK_CONNECTIONS = 40
+MAX_WEBHOOK_CONNECTIONS = 100
+MAX_SECRET_TOKEN_LENGTH = 256
+MAX_WEBHOOK_RETRY_AFTER = 3600.0
 TEXT_BUTTONS_UNALLOWED = (
     "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline "
     "keyboard"
@@ -106,6 +138,16 @@ _OTHER_INLINE_BUTTON_KINDS = (
     "login_url", "switch_inline_query", "switch_inline_query_current_chat",
     "switch_inline_query_chosen_chat", "web_app", "pay", "copy_text", "callback_game",
 )  # fmt: skip
+# Updates whose webhook queue is their chat (Telegram delivers one at a time per queue).
+_MESSAGE_UPDATE_KINDS = frozenset(
+    {
+        "message", "edited_message", "channel_post", "edited_channel_post", "business_message",
+        "edited_business_message",
+    }
+)  # fmt: skip
+# Methods the bot may not call in its answer to a webhook request (beside every get*).
+_NOT_IN_WEBHOOK_ANSWER = frozenset({"deletewebhook", "setwebhook", "close", "logout"})
+_SECRET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]*$")
 _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 _URL_SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 _LEADING_COMMAND_RE = re.compile(r"^/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]{3,32})?")
@@ -226,6 +268,49 @@ class FloodError:
     chat_id: int | None
     retry_after: int
     scope: Literal["chat", "group", "global"]
+
+
+@dataclass
+class WebhookDelivery:
+    """One POST of an update to the webhook; a retry is a new record.
+
+    ``status`` is the HTTP status of the answer (None without one: timeout, connection refused or
+    closed, webhook deleted meanwhile); ``error`` is what getWebhookInfo's last_error_message
+    then says (None for a 2xx). Times are ``time.monotonic()``.
+    """
+
+    update_id: int
+    chat_id: int | None
+    url: str
+    started: float
+    finished: float | None = None
+    status: int | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """The webhook answered 2xx: the update counts as delivered."""
+        return self.status is not None and 200 <= self.status <= 299
+
+
+@dataclass
+class _Webhook:
+    """The webhook settings of a successful setWebhook."""
+
+    url: str
+    secret_token: str
+    max_connections: int
+    ip_address: str
+    has_certificate: bool
+
+
+class _Poll:
+    """An in-flight getUpdates; ``conflict`` is set when another request terminates it."""
+
+    __slots__ = ("conflict",)
+
+    def __init__(self) -> None:
+        self.conflict: str | None = None
 
 
 @dataclass
@@ -796,7 +881,13 @@ class FakeTelegram:
         clock: Callable[[], float] = time.monotonic,
         host: str = "127.0.0.1",
         port: int = 0,
+        webhook_timeout: float = 10.0,
+        webhook_retry_delay: float = 1.0,
+        webhook_max_retry_delay: float = 30.0,
+        webhook_queues: Literal["telegram", "chat"] = "telegram",
+        set_webhook_min_interval: float = 0.0,
     ) -> None:
+        """See the attributes of the same names for the webhook arguments."""
         self.token = token
         self.bot_username = bot_username
         self.bot_first_name = bot_first_name
@@ -819,8 +910,29 @@ class FakeTelegram:
         self.errors: list[tuple[str, int, str]] = []
         """Every error answer given: (method, error_code, description), exact Telegram text."""
         self.callback_queries: dict[str, CallbackQueryRecord] = {}
-        self.webhook_url: str = ""
         self.allowed_updates: list[str] | None = None
+        """The update types asked for by getUpdates/setWebhook (None: Telegram's default)."""
+
+        self.webhook_timeout = webhook_timeout
+        """Seconds the webhook has to answer a POST; then "Read timeout expired", retried."""
+        self.webhook_retry_delay = webhook_retry_delay
+        """Seconds before the first retry of an update the webhook did not take; doubles."""
+        self.webhook_max_retry_delay = webhook_max_retry_delay
+        """The cap of the doubling retry delay (a Retry-After header in the answer wins)."""
+        self.webhook_queues: Literal["telegram", "chat"] = webhook_queues
+        """How updates are queued for one-at-a-time delivery. "telegram", as the Bot API server
+        does: a chat's messages and edits form one queue, a user's callback queries another, a
+        chat's my_chat_member updates a third, other updates are not ordered. "chat": every
+        update of a chat (callback queries by their message's chat) in one queue."""
+        self.set_webhook_min_interval = set_webhook_min_interval
+        """If > 0, a setWebhook with a URL sooner than this after the previous one answers 429
+        (Telegram allows one per second); 0 turns the limit off."""
+        self.webhook_deliveries: list[WebhookDelivery] = []
+        """Every POST to the webhook (retries included), in the order they started."""
+        self.webhook_ok_counts: dict[int, int] = {}
+        """update_id -> how many POSTs of it the webhook answered with a 2xx."""
+        self.webhook_max_in_flight = 0
+        """The most webhook POSTs that were in flight at once."""
 
         self._users: dict[int, FakeUser] = {}
         self._groups: dict[int, FakeGroup] = {}
@@ -835,8 +947,20 @@ class FakeTelegram:
         self._chat_buckets: dict[int, TokenBucket] = {}
         self._group_buckets: dict[int, TokenBucket] = {}
         self._global_bucket: TokenBucket | None = None
-        self._active_poll: list[bool] | None = None  # [terminated] of the in-flight getUpdates
+        self._active_poll: _Poll | None = None  # the newest getUpdates (detect_conflicts)
+        self._polls: set[_Poll] = set()  # every in-flight getUpdates
         self._closing = False
+        self._webhook: _Webhook | None = None
+        self._webhook_routes: dict[str, str] = {}
+        self._webhook_error: tuple[int, str] | None = None  # (unix date, message)
+        self._webhook_task: asyncio.Task[None] | None = None
+        self._in_flight: dict[int, asyncio.Task[None]] = {}  # update_id -> its POST
+        self._retry_at: dict[int, float] = {}  # update_id -> loop time of its next attempt
+        self._fail_counts: dict[int, int] = {}
+        self._webhook_signal = _Signal()  # something for the dispatcher to look at
+        self._delivered_signal = _Signal()  # a POST finished or the queue was cleared
+        self._webhook_session: aiohttp.ClientSession | None = None
+        self._next_set_webhook_time = 0.0
         self._runner: web.AppRunner | None = None
         self._base = ""
         self._methods: dict[str, Handler] = {
@@ -879,11 +1003,17 @@ class FakeTelegram:
         port = self._runner.addresses[0][1]
         self._base = f"http://{self._host}:{port}"
         self._closing = False
+        if self._webhook is not None:
+            self._start_webhook(self._webhook)
 
     async def stop(self) -> None:
-        """Release long polls and stop the server."""
+        """Release long polls, stop webhook deliveries (the webhook stays set) and the server."""
         self._closing = True
         self._updates_signal.fire()
+        await self._stop_webhook_tasks()
+        if self._webhook_session is not None:
+            await self._webhook_session.close()
+            self._webhook_session = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -966,8 +1096,83 @@ class FakeTelegram:
 
     @property
     def pending_updates(self) -> list[dict[str, Any]]:
-        """Updates not yet confirmed by the bot (via a higher getUpdates offset)."""
+        """Updates not yet confirmed by the bot (via a higher getUpdates offset, or a 2xx answer
+        of the webhook)."""
         return list(self._updates)
+
+    @property
+    def webhook_url(self) -> str:
+        """The webhook URL as registered by setWebhook; "" when none is set."""
+        return self._webhook.url if self._webhook is not None else ""
+
+    @property
+    def webhook_secret_token(self) -> str:
+        """The secret_token of the webhook; "" when none."""
+        return self._webhook.secret_token if self._webhook is not None else ""
+
+    def route_webhook(self, public_url: str, local_url: str) -> None:
+        """Test-only: POST updates for a webhook URL starting with ``public_url`` to
+        ``local_url`` + the rest of it (e.g. the bot's http endpoint on 127.0.0.1).
+
+        May be called before or after setWebhook; the longest matching prefix wins. Without a
+        route, updates stay pending (wait_delivered says so when it times out).
+        """
+        self._webhook_routes[public_url] = local_url
+        self._webhook_signal.fire()
+
+    def webhook_target(self) -> str | None:
+        """Where updates for the current webhook are POSTed (None: no webhook, or no route)."""
+        if self._webhook is None:
+            return None
+        return self._route(self._webhook.url)
+
+    async def wait_delivered(
+        self,
+        timeout: float = 5.0,  # noqa: ASYNC109
+        *,
+        update_id: int | None = None,
+    ) -> None:
+        """Wait until the webhook took (answered 2xx to) every pending update, or ``update_id``.
+
+        On timeout raises AssertionError describing the webhook, what is pending and the last
+        delivery attempts.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            pending = {int(u["update_id"]) for u in self._updates if self._is_allowed(u)}
+            if (not pending) if update_id is None else (update_id not in pending):
+                return
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"updates not delivered to the webhook within {timeout}s: "
+                    + self._describe_webhook(sorted(pending))
+                )
+            await self._delivered_signal.wait(remaining)
+
+    async def wait_webhook_attempts(
+        self,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> list[WebhookDelivery]:
+        """Wait until ``count`` webhook POSTs finished, whatever their outcome; returns those
+        finished so far (see ``webhook_deliveries``)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            finished = [d for d in self.webhook_deliveries if d.finished is not None]
+            if len(finished) >= count:
+                return finished
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"{len(finished)} of {count} webhook attempts finished within {timeout}s: "
+                    + self._describe_webhook(
+                        sorted(int(u["update_id"]) for u in self._updates if self._is_allowed(u))
+                    )
+                )
+            await self._delivered_signal.wait(remaining)
 
     def calls(self, method: str) -> list[dict[str, Any]]:
         """The parameters of every call of ``method`` (case-insensitive), in order."""
@@ -980,6 +1185,7 @@ class FakeTelegram:
         self._next_update_id += 1
         self._updates.append(update)
         self._updates_signal.fire()
+        self._webhook_signal.fire()
         return int(update["update_id"])
 
     # --- HTTP ------------------------------------------------------------------------------
@@ -1455,31 +1661,30 @@ class FakeTelegram:
         return kind not in _DEFAULT_UPDATE_TYPES_EXCLUDED
 
     async def _get_updates(self, params: _Params) -> list[dict[str, Any]]:
-        if self.webhook_url:
+        if self._webhook is not None:
             raise ApiError(409, CONFLICT_WEBHOOK)
         offset = params.integer("offset")
         limit = min(max(params.integer("limit") or 100, 1), 100)
         timeout = min(max(params.number("timeout") or 0.0, 0.0), MAX_POLL_TIMEOUT)
-        allowed = params.json("allowed_updates")
-        if isinstance(allowed, list):
-            self.allowed_updates = [str(kind) for kind in allowed] or None
+        self._update_allowed_updates(params)
         if offset is not None:
             if offset < 0:
                 self._updates = self._updates[offset:]
             else:
                 self._updates = [u for u in self._updates if u["update_id"] >= offset]
-        me: list[bool] = [False]
+        me = _Poll()
+        self._polls.add(me)
         if self.detect_conflicts:
             if self._active_poll is not None:
-                self._active_poll[0] = True
+                self._active_poll.conflict = CONFLICT_POLLING
                 self._updates_signal.fire()
             self._active_poll = me
         try:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + timeout
             while True:
-                if me[0]:
-                    raise ApiError(409, CONFLICT_POLLING)
+                if me.conflict is not None:
+                    raise ApiError(409, me.conflict)
                 self._updates = [u for u in self._updates if self._is_allowed(u)]
                 if self._updates or self._closing:
                     return [copy.deepcopy(u) for u in self._updates[:limit]]
@@ -1488,33 +1693,333 @@ class FakeTelegram:
                     return []
                 await self._updates_signal.wait(remaining)
         finally:
+            self._polls.discard(me)
             if self._active_poll is me:
                 self._active_poll = None
 
+    def _update_allowed_updates(self, params: _Params) -> None:
+        allowed = params.json("allowed_updates")
+        if isinstance(allowed, list):
+            self.allowed_updates = [str(kind) for kind in allowed] or None
+
+    def _drop_pending_updates(self) -> None:
+        self._updates.clear()
+        self._retry_at.clear()
+        self._fail_counts.clear()
+        self._delivered_signal.fire()
+
     async def _delete_webhook(self, params: _Params) -> bool:
-        self.webhook_url = ""
+        await self._close_webhook()
         if params.flag("drop_pending_updates"):
-            self._updates.clear()
+            self._drop_pending_updates()
+        self._updates_signal.fire()
         return True
 
     async def _set_webhook(self, params: _Params) -> bool:
         url = params.string("url") or ""
-        if url and not url.startswith("https://"):
-            raise _bad("bad webhook: An HTTPS URL must be provided for webhook")
-        self.webhook_url = url
-        if params.flag("drop_pending_updates"):
-            self._updates.clear()
+        if url and self.set_webhook_min_interval > 0:
+            now = time.monotonic()
+            if now < self._next_set_webhook_time:
+                retry_after = max(1, math.ceil(self._next_set_webhook_time - now))
+                raise ApiError(
+                    429,
+                    f"Too Many Requests: retry after {retry_after}",
+                    {"retry_after": retry_after},
+                )
+            self._next_set_webhook_time = now + self.set_webhook_min_interval
+        certificate = params.values.get("certificate")
+        if isinstance(certificate, str) and certificate.startswith("attach://"):
+            certificate = params.values.get(certificate[len("attach://") :])
+        new = _Webhook(
+            url=url,
+            secret_token=(params.string("secret_token") or "") if url else "",
+            max_connections=_webhook_max_connections(params) if url else 0,
+            ip_address=(params.string("ip_address") or "") if url else "",
+            has_certificate=bool(url) and isinstance(certificate, UploadedFile),
+        )
+        drop = params.flag("drop_pending_updates")
+        current = self._webhook or _Webhook("", "", 0, "", False)
+        if new == current and not new.has_certificate and not drop:
+            self._update_allowed_updates(params)  # "Webhook is already set"
+            return True
+        if url:
+            for poll in self._polls:
+                poll.conflict = CONFLICT_SET_WEBHOOK
+            self._updates_signal.fire()
+        # Telegram closes the old webhook first: a refused setWebhook leaves none set.
+        await self._close_webhook()
+        if drop:
+            self._drop_pending_updates()
+        if not url:
+            return True  # "Webhook was deleted"
+        scheme, port = _parse_webhook_url(url)
+        if len(new.secret_token) > MAX_SECRET_TOKEN_LENGTH:
+            raise ApiError(400, SECRET_TOKEN_TOO_LONG)
+        if not _SECRET_TOKEN_RE.fullmatch(new.secret_token):
+            raise ApiError(400, SECRET_TOKEN_UNALLOWED)
+        self._update_allowed_updates(params)
+        if scheme != "https":
+            raise ApiError(400, WEBHOOK_HTTPS_REQUIRED)
+        if port not in WEBHOOK_PORTS:
+            raise ApiError(400, WEBHOOK_BAD_PORT)
+        if new.ip_address:
+            _check_webhook_ip_address(new.ip_address)
+        self._webhook = new
+        self._webhook_error = None
+        self._start_webhook(new)
         return True
 
     async def _get_webhook_info(self, params: _Params) -> dict[str, Any]:
+        webhook = self._webhook
         info: dict[str, Any] = {
-            "url": self.webhook_url,
-            "has_custom_certificate": False,
-            "pending_update_count": len(self._updates),
+            "url": webhook.url if webhook else "",
+            "has_custom_certificate": bool(webhook and webhook.has_certificate),
+            "pending_update_count": sum(1 for u in self._updates if self._is_allowed(u)),
         }
+        if self._webhook_error is not None:
+            info["last_error_date"], info["last_error_message"] = self._webhook_error
+        if webhook is not None:
+            info["max_connections"] = webhook.max_connections
+            if webhook.ip_address:
+                info["ip_address"] = webhook.ip_address
         if self.allowed_updates:
             info["allowed_updates"] = self.allowed_updates
         return info
+
+    # --- webhook delivery ------------------------------------------------------------------
+
+    def _route(self, url: str) -> str | None:
+        """The local URL a webhook URL is routed to (longest matching prefix), if any."""
+        if "://" not in url:
+            url = "https://" + url
+        best: str | None = None
+        for prefix in self._webhook_routes:
+            if url.startswith(prefix) and (best is None or len(prefix) > len(best)):
+                best = prefix
+        if best is None:
+            return None
+        return self._webhook_routes[best] + url[len(best) :]
+
+    def _queue_key(self, update: dict[str, Any]) -> tuple[str, int]:
+        """The delivery queue of an update: one update of a queue at a time, in order."""
+        kind = next((key for key in update if key != "update_id"), "")
+        body = update.get(kind)
+        chat_id = _update_chat_id(update)
+        if self.webhook_queues == "chat" and chat_id is not None:
+            return ("chat", chat_id)
+        if isinstance(body, dict):
+            sender = body.get("from")
+            sender_id = sender.get("id") if isinstance(sender, dict) else None
+            if kind in _MESSAGE_UPDATE_KINDS and chat_id is not None:
+                return ("chat", chat_id)
+            if kind == "callback_query" and isinstance(sender_id, int):
+                return ("callback_query", sender_id)
+            if kind == "my_chat_member" and chat_id is not None:
+                return ("my_chat_member", chat_id)
+            if kind in ("chat_member", "chat_join_request") and isinstance(sender_id, int):
+                return (kind, sender_id)
+        return ("update", int(update["update_id"]))
+
+    def _start_webhook(self, webhook: _Webhook) -> None:
+        if self._webhook_task is None or self._webhook_task.done():
+            self._webhook_task = asyncio.get_running_loop().create_task(
+                self._webhook_loop(webhook)
+            )
+
+    async def _stop_webhook_tasks(self) -> None:
+        """Cancel the dispatcher and every POST in flight (their updates stay pending)."""
+        tasks = list(self._in_flight.values())
+        if self._webhook_task is not None:
+            tasks.append(self._webhook_task)
+            self._webhook_task = None
+        self._in_flight.clear()
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _close_webhook(self) -> None:
+        """What Telegram does on deleteWebhook or before setting another: forget the webhook,
+        its last error and retry delays; abandon the POSTs in flight."""
+        self._webhook = None
+        self._webhook_error = None
+        await self._stop_webhook_tasks()
+        self._retry_at.clear()
+        self._fail_counts.clear()
+        self._delivered_signal.fire()
+
+    async def _webhook_loop(self, webhook: _Webhook) -> None:
+        loop = asyncio.get_running_loop()
+        while self._webhook is webhook and not self._closing:
+            wait = self._dispatch(webhook, loop.time())
+            await self._webhook_signal.wait(wait)
+
+    def _dispatch(self, webhook: _Webhook, now: float) -> float:
+        """Start the POSTs that may start now; returns seconds until a retry is due."""
+        self._updates = [u for u in self._updates if self._is_allowed(u)]
+        target = self._route(webhook.url)
+        if target is None:
+            return 3600.0
+        next_retry = now + 3600.0
+        seen: set[tuple[str, int]] = set()
+        for update in self._updates:
+            key = self._queue_key(update)
+            if key in seen:
+                continue  # not the head of its queue: waits for the one before it
+            seen.add(key)
+            update_id = int(update["update_id"])
+            if update_id in self._in_flight:
+                continue
+            retry_at = self._retry_at.get(update_id, 0.0)
+            if retry_at > now:
+                next_retry = min(next_retry, retry_at)
+                continue
+            if len(self._in_flight) >= webhook.max_connections:
+                break
+            self._in_flight[update_id] = asyncio.get_running_loop().create_task(
+                self._post_update(webhook, target, update)
+            )
+        self.webhook_max_in_flight = max(self.webhook_max_in_flight, len(self._in_flight))
+        return max(0.0, next_retry - now)
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self._webhook_session is None or self._webhook_session.closed:
+            self._webhook_session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0, force_close=True)
+            )
+        return self._webhook_session
+
+    async def _post_update(self, webhook: _Webhook, url: str, update: dict[str, Any]) -> None:
+        try:
+            await self._post_update_once(webhook, url, update)
+        finally:
+            if self._in_flight.get(int(update["update_id"])) is asyncio.current_task():
+                del self._in_flight[int(update["update_id"])]
+            self._webhook_signal.fire()
+            self._delivered_signal.fire()
+
+    async def _post_update_once(
+        self, webhook: _Webhook, url: str, update: dict[str, Any]
+    ) -> None:
+        update_id = int(update["update_id"])
+        record = WebhookDelivery(update_id, _update_chat_id(update), url, time.monotonic())
+        self.webhook_deliveries.append(record)
+        headers = {"Content-Type": "application/json"}
+        if webhook.secret_token:
+            headers[SECRET_TOKEN_HEADER] = webhook.secret_token
+        body = json.dumps(update, ensure_ascii=False).encode("utf-8")
+        retry_after: float | None = None
+        answer = b""
+        answer_type = ""
+        error: str | None = None
+        try:
+            async with self._session().post(
+                url,
+                data=body,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=self.webhook_timeout),
+                allow_redirects=False,
+            ) as response:
+                record.status = response.status
+                answer = await response.read()
+                answer_type = response.content_type
+                if not 200 <= response.status <= 299:
+                    error = (
+                        f"Wrong response from the webhook: {response.status} {response.reason}"
+                    )
+                    retry_after = _retry_after_header(response.headers.get("Retry-After"))
+        except asyncio.CancelledError:
+            record.error = "Canceled"  # webhook deleted or replaced, or the fake stopped
+            record.finished = time.monotonic()
+            raise
+        except TimeoutError:
+            record.status = None
+            error = "Read timeout expired"
+        except aiohttp.ClientConnectorError as exc:
+            error = (
+                "Connection refused"
+                if isinstance(exc.os_error, ConnectionRefusedError)
+                else f"Connection error: {exc.os_error}"
+            )
+        except aiohttp.ClientError:
+            record.status = None
+            error = "Webhook connection closed"
+        record.finished = time.monotonic()
+        record.error = error
+        if self._webhook is not webhook:
+            return  # deleted or replaced meanwhile: the outcome no longer matters
+        if error is not None:
+            self._webhook_error = (int(time.time()), error)
+            fails = self._fail_counts.get(update_id, 0) + 1
+            self._fail_counts[update_id] = fails
+            if retry_after is None:
+                retry_after = min(
+                    self.webhook_retry_delay * 2 ** (fails - 1), self.webhook_max_retry_delay
+                )
+            self._retry_at[update_id] = asyncio.get_running_loop().time() + retry_after
+            return
+        self.webhook_ok_counts[update_id] = self.webhook_ok_counts.get(update_id, 0) + 1
+        self._updates = [u for u in self._updates if u["update_id"] != update_id]
+        self._retry_at.pop(update_id, None)
+        self._fail_counts.pop(update_id, None)
+        if answer:
+            await self._run_webhook_answer(answer, answer_type)
+
+    async def _run_webhook_answer(self, answer: bytes, content_type: str) -> None:
+        """A 2xx answer may carry a method call; Telegram runs it, the bot never sees its result
+        (it is logged in ``requests``, its errors in ``errors``)."""
+        values: dict[str, Any]
+        text = answer.decode("utf-8", "replace")
+        if content_type == "application/json":
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                return
+            if not isinstance(parsed, dict):
+                return
+            values = parsed
+        elif content_type == "application/x-www-form-urlencoded":
+            values = dict(urllib.parse.parse_qsl(text))
+        else:
+            return
+        method = values.pop("method", None)
+        if not isinstance(method, str) or not method:
+            return
+        lowered = method.lower()
+        if lowered in _NOT_IN_WEBHOOK_ANSWER or lowered.startswith("get"):
+            return
+        self.requests.append((method, _decode_json_fields(values)))
+        try:
+            handler = self._methods.get(lowered)
+            if handler is None:
+                raise ApiError(404, "Not Found")
+            await handler(_Params(values))
+        except ApiError as exc:
+            self.errors.append((method, exc.code, exc.description))
+
+    def _describe_webhook(self, pending: list[int]) -> str:
+        webhook = self._webhook
+        if webhook is None:
+            state = "no webhook is set (the updates wait for getUpdates)"
+        else:
+            target = self._route(webhook.url)
+            state = f"webhook {webhook.url!r} -> " + (
+                repr(target) if target else "no route (call fake.route_webhook)"
+            )
+        lines = [
+            state,
+            f"pending update ids: {pending}",
+            f"in flight: {sorted(self._in_flight)}",
+        ]
+        if self._webhook_error is not None:
+            lines.append(f"last error: {self._webhook_error[1]!r}")
+        attempts = self.webhook_deliveries[-10:]
+        lines.append("last attempts:" if attempts else "no attempts")
+        lines.extend(
+            f"  - update {a.update_id} chat {a.chat_id}: status {a.status} {a.error or ''}"
+            for a in attempts
+        )
+        return "\n".join(lines)
 
     # --- methods: sending ------------------------------------------------------------------
 
@@ -1868,3 +2373,71 @@ def _image_size(data: bytes) -> tuple[int, int]:
     if data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) >= 24:
         return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     return (320, 320)
+
+
+def _webhook_max_connections(params: _Params) -> int:
+    """max_connections as Telegram reads it: default 40, clamped to 1-100, junk counts as 0."""
+    raw = params.string("max_connections")
+    if raw is None or raw == "":
+        return DEFAULT_WEBHOOK_CONNECTIONS
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    return min(max(value, 1), MAX_WEBHOOK_CONNECTIONS)
+
+
+def _parse_webhook_url(url: str) -> tuple[str, int]:
+    """(scheme, port) of a webhook URL; a URL without a scheme is https, as for Telegram."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        scheme, rest = "https", url
+    scheme = scheme.lower()
+    if scheme not in ("http", "https"):
+        raise ApiError(400, WEBHOOK_INVALID_URL)
+    try:
+        parts = urllib.parse.urlsplit("//" + rest)
+        port = parts.port
+    except ValueError:
+        raise ApiError(400, WEBHOOK_INVALID_URL) from None
+    if not parts.hostname or " " in rest:
+        raise ApiError(400, WEBHOOK_INVALID_URL)
+    return scheme, port if port is not None else (443 if scheme == "https" else 80)
+
+
+def _check_webhook_ip_address(value: str) -> None:
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        raise _bad("bad webhook: Invalid IP address specified") from None
+    if address.version != 4:
+        raise _bad("bad webhook: IPv6-only addresses are not allowed")
+    if not address.is_global:
+        raise _bad(f"bad webhook: IP address {address} is reserved")
+
+
+def _update_chat_id(update: dict[str, Any]) -> int | None:
+    """The chat an update belongs to (a callback query: its message's chat), if any."""
+    kind = next((key for key in update if key != "update_id"), "")
+    body = update.get(kind)
+    if not isinstance(body, dict):
+        return None
+    chat = body.get("chat")
+    if chat is None and isinstance(body.get("message"), dict):
+        chat = body["message"].get("chat")
+    if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+        return int(chat["id"])
+    sender = body.get("from")
+    if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+        return int(sender["id"])
+    return None
+
+
+def _retry_after_header(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return min(max(seconds, 0.0), MAX_WEBHOOK_RETRY_AFTER)
