@@ -1,87 +1,151 @@
 """Start the bot (`python run_bot.py`) or only apply database migrations
-(`python run_bot.py migrate`)."""
+(`python run_bot.py migrate`).
+
+Exit codes: 0 a normal stop (SIGINT/SIGTERM), 2 a usage error, 75 (EX_TEMPFAIL) Telegram was
+not reachable for STARTUP_RETRY_SECONDS, 78 (EX_CONFIG) bad configuration or a refused token.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import sys
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-from telegram import Update
+from pydantic import SecretStr, ValidationError
+from sqlalchemy.exc import ArgumentError
 
 from bot.config import Settings
 
+if TYPE_CHECKING:
+    from bot.logs import Scrubber
+    from bot.storage.db import Database
+
+EX_OK = 0
+EX_USAGE = 2
+EX_TEMPFAIL = 75
+EX_CONFIG = 78
+
+USAGE = "usage: python run_bot.py [migrate]"
 TOKEN_HELP = (
     "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot), then put "
     "its token in the environment or in a .env file (TELEGRAM_BOT_TOKEN=123456:ABC...)."
 )
+TOKEN_REFUSED = "Telegram refused the token ({status}): check TELEGRAM_BOT_TOKEN from @BotFather"
+UNREACHABLE = (
+    "Telegram was not reachable at {base_url} for {seconds:.0f} s ({reason}): check the network "
+    "and TELEGRAM_API_BASE_URL; giving up"
+)
+DATABASE_URL_HELP = (
+    "Configuration error: DATABASE_URL is not a database URL (use sqlite:///path/to/file or "
+    "postgresql://user:password@host:5432/database)"
+)
+
+log = logging.getLogger("run_bot")
 
 
-class _HideToken(logging.Filter):
-    """The token is part of every Bot API URL; it must never reach the log."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.token:
-            message = record.getMessage()
-            if self.token in message:
-                record.msg, record.args = message.replace(self.token, "<token>"), None
-        return True
+class ConfigurationError(Exception):
+    """A one-line explanation of what is wrong with the configuration."""
 
 
-def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    token_filter = _HideToken(settings.telegram_bot_token.get_secret_value())
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(token_filter)
-    # httpx logs every request URL (token included) at INFO.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+class _MigrateSettings(Settings):
+    """Migrations do not talk to Telegram: the token may be missing."""
+
+    telegram_bot_token: SecretStr = SecretStr("")
 
 
-def load_settings() -> Settings:
+def load_settings(*, need_token: bool = True) -> Settings:
     try:
-        return Settings()  # type: ignore[call-arg]
+        settings = Settings() if need_token else _MigrateSettings()  # type: ignore[call-arg]
     except ValidationError as error:
         if any(e["loc"] == ("telegram_bot_token",) for e in error.errors()):
-            print(TOKEN_HELP, file=sys.stderr)
-        else:
-            print(f"Configuration error: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
+            raise ConfigurationError(TOKEN_HELP) from None
+        raise ConfigurationError(_describe(error)) from None
+    if need_token and not settings.telegram_bot_token.get_secret_value().strip():
+        raise ConfigurationError(TOKEN_HELP)
+    from bot.storage.db import async_url
+
+    try:
+        async_url(settings.database_url)
+    except ArgumentError:  # its text repeats the URL, password included
+        raise ConfigurationError(DATABASE_URL_HELP) from None
+    except ValueError as error:
+        raise ConfigurationError(f"Configuration error: {error}") from None
+    return settings
 
 
-async def _migrate(settings: Settings) -> None:
+def _describe(error: ValidationError) -> str:
+    """One line: each bad variable with what is wrong (never the value: it may be secret)."""
+    problems = [
+        f"{'.'.join(str(part) for part in e['loc']).upper()}: {e['msg']}" for e in error.errors()
+    ]
+    return "Configuration error: " + "; ".join(problems)
+
+
+def configure_logging(settings: Settings) -> Scrubber:
+    from bot.logs import configure_logging as configure
+
+    token = settings.telegram_bot_token.get_secret_value()
+    try:
+        return configure(settings.log_level, secrets=[token] if token else [])
+    except ValueError as error:
+        raise ConfigurationError(f"Configuration error: LOG_LEVEL: {error}") from None
+
+
+def _migrate(settings: Settings) -> None:
     from bot.storage.db import Database
+
+    asyncio.run(_upgrade(Database(settings.database_url)))
+
+
+async def _upgrade(database: Database) -> None:
     from bot.storage.migrate import upgrade
 
-    database = Database(settings.database_url)
     try:
         await upgrade(database)
     finally:
         await database.dispose()
 
 
-def main(argv: list[str]) -> int:
-    settings = load_settings()
-    configure_logging(settings)
-    if argv[:1] == ["migrate"]:
-        asyncio.run(_migrate(settings))
-        logging.getLogger(__name__).info("database is up to date")
-        return 0
-    if argv:
-        print("usage: python run_bot.py [migrate]", file=sys.stderr)
-        return 2
+def _run(settings: Settings, scrub: Scrubber) -> int:
+    from bot import lifecycle
     from bot.app import build_application
 
     application = build_application(settings)
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
-    return 0
+    try:
+        asyncio.run(
+            lifecycle.run(application, startup_retry_seconds=settings.startup_retry_seconds)
+        )
+    except lifecycle.TokenRefused as refused:
+        print(TOKEN_REFUSED.format(status=refused.status), file=sys.stderr)
+        return EX_CONFIG
+    except lifecycle.TelegramUnreachable as unreachable:
+        line = UNREACHABLE.format(
+            base_url=unreachable.base_url,
+            seconds=unreachable.seconds,
+            reason=unreachable.reason,
+        )
+        print(scrub(line), file=sys.stderr)
+        return EX_TEMPFAIL
+    return EX_OK
+
+
+def main(argv: list[str]) -> int:
+    if argv not in ([], ["migrate"]):
+        print(USAGE, file=sys.stderr)
+        return EX_USAGE
+    migrate = argv == ["migrate"]
+    try:
+        settings = load_settings(need_token=not migrate)
+        scrub = configure_logging(settings)
+        if migrate:
+            _migrate(settings)
+            log.info("database is up to date")
+            return EX_OK
+        return _run(settings, scrub)
+    except ConfigurationError as error:
+        print(error, file=sys.stderr)
+        return EX_CONFIG
 
 
 if __name__ == "__main__":

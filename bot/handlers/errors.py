@@ -1,8 +1,13 @@
-"""The one error handler: the log gets the trace, the user a short apology and the way back."""
+"""The one error handler: the log gets the trace, the user a short apology and the way back.
+
+The log line names the update (id, kind, chat, the command or the button's action) and never
+its text: messages carry clients' names, phones and notes. The whole update only at DEBUG.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 
 from telegram import Update
 from telegram.error import BadRequest, Forbidden
@@ -13,6 +18,9 @@ from bot.handlers.common import acknowledge, is_harmless
 from bot.i18n import Translator
 
 log = logging.getLogger(__name__)
+
+_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?=[\s@]|$)")
+_ACTION = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 
 
 async def on_error(update: object, ctx: BotContext) -> None:
@@ -26,7 +34,8 @@ async def on_error(update: object, ctx: BotContext) -> None:
             await uow.commit()
         log.info("chat %s: %s", update.effective_chat.id, error)
         return
-    log.error("error while handling %s", update, exc_info=error)
+    log.error("error while handling %s", describe(update, ctx), exc_info=error)
+    log.debug("the update that failed: %s", update)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     try:
@@ -55,3 +64,44 @@ async def _translator(update: Update, ctx: BotContext) -> Translator:
         except Exception:
             log.exception("could not read the user's language")
     return runtime.i18n.translator(Language.from_telegram(language))
+
+
+def describe(update: object, ctx: BotContext | None = None) -> str:
+    """What failed, without anything a person typed: the update's id, kind and chat, and the
+    command (`/new`, never its arguments) or the callback data's prefix (before the first `:`).
+    """
+    if not isinstance(update, Update):
+        job = getattr(ctx, "job", None) if ctx is not None else None
+        if job is not None:
+            return f"job {job.name!r}"
+        return "no update" if update is None else f"a {type(update).__name__}"
+    parts = [f"update {update.update_id}", kind_of(update)]
+    if update.effective_chat is not None:
+        parts.append(f"chat {update.effective_chat.id}")
+    what = command_of(update)
+    if what:
+        parts.append(what)
+    return ", ".join(parts)
+
+
+def kind_of(update: Update) -> str:
+    """The update's kind as Telegram names it: message, edited_message, callback_query, …"""
+    for kind in Update.ALL_TYPES:
+        if getattr(update, kind, None) is not None:
+            return str(kind)
+    return "unknown"
+
+
+def command_of(update: Update) -> str | None:
+    """`/new` for `/new Jan Kowalski +48 600…` (the bot's name after `@` dropped), or
+    `callback d` for the button data `d:12:...`; None for plain text."""
+    query = update.callback_query
+    if query is not None:
+        prefix = (query.data or "").split(":", 1)[0]
+        return f"callback {prefix}" if _ACTION.fullmatch(prefix) else "callback ?"
+    message = update.effective_message
+    text = (message.text or "") if message is not None else ""
+    if text.startswith("/"):
+        match = _COMMAND.match(text)
+        return match.group(0) if match else "/?"
+    return None

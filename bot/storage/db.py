@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +13,13 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+log = logging.getLogger(__name__)
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# The database holds clients' names, phones and notes: only the bot's own user may read it.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 READ_ONLY = "crm_read_only"
 # Rows ANALYZE samples per index on SQLite: milliseconds on millions of rows, and enough for the
 # planner to tell a period's deals from the whole team's.
@@ -58,12 +67,62 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _is_file_database(url: URL) -> bool:
+    database = url.database or ""
+    in_memory = url.query.get("mode") == "memory"
+    return bool(database) and database != ":memory:" and not in_memory
+
+
+def prepare_sqlite_file(path: Path) -> None:
+    """Create the database file (0600) and its directory (0700) before SQLite opens them, so
+    the process umask never decides who may read clients' data; tighten existing ones.
+
+    SQLite creates its `-wal` and `-shm` files with the database file's mode. An existing
+    directory is made 0700 only when it is the bot's own: created here, or holding nothing
+    but this database's files (never a shared place such as /tmp or a home directory).
+    """
+    directory = path.parent
+    created = not directory.exists()
+    if created:
+        directory.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    if created or _holds_only(directory, path):
+        _make_private(directory, PRIVATE_DIR_MODE)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        pass
+    else:
+        os.close(descriptor)
+    for file in (path, *(path.with_name(path.name + suffix) for suffix in SQLITE_COMPANIONS)):
+        if file.exists():
+            _make_private(file, PRIVATE_FILE_MODE)
+
+
+def _holds_only(directory: Path, database: Path) -> bool:
+    own = {database.name, *(database.name + suffix for suffix in SQLITE_COMPANIONS)}
+    try:
+        if hasattr(os, "geteuid") and directory.stat().st_uid != os.geteuid():
+            return False
+        return {entry.name for entry in directory.iterdir()} <= own
+    except OSError:
+        return False
+
+
+def _make_private(path: Path, mode: int) -> None:
+    try:
+        if stat.S_IMODE(path.stat().st_mode) != mode:
+            path.chmod(mode)
+    except OSError as error:
+        log.warning("could not make %s private (mode %o): %s", path, mode, error)
+
+
 def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
     url = async_url(database_url)
     if url.get_backend_name() == "sqlite":
-        database = url.database or ""
-        if database and database != ":memory:":
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if _is_file_database(url) and not url.query.get("uri"):
+            path = Path(url.database or "").expanduser()
+            prepare_sqlite_file(path)
+            url = url.set(database=str(path))
         engine = create_async_engine(
             url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         )
