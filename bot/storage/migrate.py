@@ -32,6 +32,26 @@ def _upgrade(connection: Connection, revision: str) -> None:
 
 
 async def upgrade(database: Database, revision: str = "head") -> None:
-    """Bring the schema up to `revision` (all pending migrations by default)."""
-    async with database.engine.begin() as connection:
-        await connection.run_sync(_upgrade, revision)
+    """Bring the schema up to `revision` (all pending migrations by default).
+
+    On SQLite, Alembic changes a table by copying it into a new one and dropping the old one;
+    with foreign keys enforced, dropping a table that other rows point to fails. SQLite ignores
+    `PRAGMA foreign_keys` inside a transaction, so enforcement is switched off before the
+    migration's transaction begins, the keys are checked once it is done, and it is switched
+    back on."""
+    if not database.is_sqlite:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(_upgrade, revision)
+        return
+    async with database.engine.connect() as connection:
+        raw = (await connection.get_raw_connection()).driver_connection
+        assert raw is not None
+        await raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            async with connection.begin():
+                await connection.run_sync(_upgrade, revision)
+                broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                if broken:
+                    raise RuntimeError(f"migration left rows with broken references: {broken[:5]}")
+        finally:
+            await raw.execute("PRAGMA foreign_keys=ON")
