@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from openpyxl import Workbook
@@ -11,10 +12,12 @@ from openpyxl import Workbook
 from bot.services.importing import (
     MAX_DATA_ROWS,
     BadRow,
+    ImportLimits,
     ImportResult,
     ImportRow,
     UnreadableFile,
     parse_clients,
+    parse_in_child,
     read_table,
 )
 
@@ -36,11 +39,39 @@ def _xlsx(rows: list[list[object]]) -> bytes:
     return out.getvalue()
 
 
+def _in_child(content: bytes, filename: str, country: str, timezone: str) -> ImportResult:
+    return asyncio.run(
+        parse_in_child(
+            content, filename, limits=ImportLimits(), country=country, timezone=timezone, now=NOW
+        )
+    )
+
+
 def _import(
     content: bytes, filename: str, country: str = "PL", timezone: str = "Europe/Warsaw"
 ) -> ImportResult:
-    table = read_table(content, filename)
-    return parse_clients(table, country=country, timezone=timezone, now=NOW)
+    """The file read here; and the same file read in the limited child process (what the bot
+    does) must give the same result, or the same refusal."""
+    try:
+        table = read_table(content, filename)
+        result = parse_clients(table, country=country, timezone=timezone, now=NOW)
+    except UnreadableFile as error:
+        with pytest.raises(UnreadableFile) as child:
+            _in_child(content, filename, country, timezone)
+        assert (child.value.reason, child.value.details) == (error.reason, error.details)
+        raise
+    assert _in_child(content, filename, country, timezone) == result
+    return result
+
+
+def _refused(content: bytes, filename: str) -> str:
+    """The reason `read_table` refuses the file for, which the child process gives too."""
+    with pytest.raises(UnreadableFile) as error:
+        read_table(content, filename)
+    with pytest.raises(UnreadableFile) as child:
+        _in_child(content, filename, "PL", "Europe/Warsaw")
+    assert child.value.reason == error.value.reason
+    return error.value.reason
 
 
 def _reason(error: pytest.ExceptionInfo[UnreadableFile]) -> str:
@@ -279,9 +310,7 @@ def test_no_name_column() -> None:
 
 @pytest.mark.parametrize("content", [b"", b"  \r\n", b";;;\r\n\r\n;;\r\n", b"\xef\xbb\xbf"])
 def test_empty_csv(content: bytes) -> None:
-    with pytest.raises(UnreadableFile) as error:
-        read_table(content, "klienci.csv")
-    assert _reason(error) == "empty"
+    assert _refused(content, "klienci.csv") == "empty"
 
 
 def test_empty_xlsx_and_empty_table() -> None:
@@ -304,9 +333,7 @@ def test_empty_xlsx_and_empty_table() -> None:
     ],
 )
 def test_unknown_format(content: bytes, filename: str) -> None:
-    with pytest.raises(UnreadableFile) as error:
-        read_table(content, filename)
-    assert _reason(error) == "unknown_format"
+    assert _refused(content, filename) == "unknown_format"
 
 
 def test_too_many_rows() -> None:
@@ -324,6 +351,28 @@ def test_too_many_rows() -> None:
     with pytest.raises(UnreadableFile) as error:
         parse_clients(table, country="PL", timezone="Europe/Warsaw", now=NOW)
     assert _reason(error) == "too_many_rows"
+    assert (error.value.limit, error.value.found) == (MAX_DATA_ROWS, MAX_DATA_ROWS + 1)
+
+
+def test_blank_rows_between_filled_ones_count_as_rows() -> None:
+    table: list[list[object]] = [[], ["Name"]]  # a blank row above the header does not count
+    filled: list[list[object]] = [[f"Klient {n}"] for n in range(4_000)]
+    table += filled + [[]] * 1_000 + [[None, " "]] * 1_000
+    with_trailing_blanks = parse_clients(table, country="PL", timezone="Europe/Warsaw", now=NOW)
+    assert len(with_trailing_blanks.rows) == 4_000
+
+    table.append(["Klient 4000"])
+    with pytest.raises(UnreadableFile) as error:
+        parse_clients(table, country="PL", timezone="Europe/Warsaw", now=NOW)
+    assert (error.value.reason, error.value.limit, error.value.found) == (
+        "too_many_rows", 5_000, 6_001,
+    )  # fmt: skip
+    small = ImportLimits(max_rows=3)
+    lines = ["Name", "Jan", "", "", "Ewa"]
+    with pytest.raises(UnreadableFile) as error:
+        read_table(_csv(lines, "utf-8"), "klienci.csv", small)
+    assert (error.value.reason, error.value.row) == ("too_many_rows", 5)
+    assert read_table(_csv(lines[:4], "utf-8"), "klienci.csv", small) == [["Name"], ["Jan"]]
 
 
 # --- headers ---------------------------------------------------------------------------------
@@ -560,3 +609,52 @@ def test_encoding_detection(lines: list[str], expected: str) -> None:
 def test_utf16_unicode_text_from_excel() -> None:
     content = "\ufeffName\tPhone\r\nŁukasz Żółć\t600100200\r\n".encode("utf-16-le")
     assert read_table(content, "clients.txt") == [["Name", "Phone"], ["Łukasz Żółć", "600100200"]]
+
+
+# --- the formula guard of our own export ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ('\'=HYPERLINK("x")', '=HYPERLINK("x")'),
+        ("'+48 600 100 200", "+48 600 100 200"),
+        ("'-5", "-5"),
+        ("'@Anna", "@Anna"),
+        ("'\tJan", "\tJan"),
+        ("'\rJan", "\rJan"),
+        ("''=x", "''=x"),  # one quote only, and only right before a formula character
+        ("'Jan", "'Jan"),
+        ("'", "'"),
+        ("Jan's", "Jan's"),
+        (" '=x", " '=x"),
+    ],
+)
+def test_the_quote_our_export_adds_before_a_formula_is_dropped(written: str, read: str) -> None:
+    content = b'Name;Note\r\nJan;"' + written.replace('"', '""').encode() + b'"\r\n'
+    assert read_table(content, "klienci.csv")[1][1] == read
+    if "\r" not in written:  # XML turns a CR into a line feed
+        workbook = _xlsx([["Name", "Note"], ["Jan", written]])
+        assert read_table(workbook, "klienci.xlsx")[1][1] == read
+
+
+def test_an_exported_phone_and_name_import_as_they_were() -> None:
+    content = _csv(["Name;Phone;Value", "'=Jan;'+48 600 100 200;'-"], "utf-8")
+    result = _import(content, "deals.csv")
+    assert result.bad == []
+    assert [(row.name, row.phone, row.value_minor) for row in result.rows] == [
+        ("=Jan", "+48600100200", None)
+    ]
+
+
+def test_the_child_process_takes_now_from_the_parent() -> None:
+    """A date without a year is the next one after the parent's today, not the machine's."""
+    table = _csv(["Name;Next contact", "Jan;15.05"], "utf-8")
+    later = NOW + timedelta(days=400)  # 2027-07-06: the next 15 May is in 2028
+    result = asyncio.run(
+        parse_in_child(
+            table, "a.csv", limits=ImportLimits(), country="PL", timezone="Europe/Warsaw",
+            now=later,
+        )
+    )  # fmt: skip
+    assert result.rows[0].next_contact == datetime(2028, 5, 15, 7, 0, tzinfo=UTC)

@@ -1,10 +1,12 @@
 """Existing clients from a spreadsheet: a CSV or XLSX as Excel saves it -> validated rows.
 
-Pure functions, no I/O beyond the bytes handed in. Two steps:
+Pure functions, no I/O beyond the bytes handed in, plus `parse_in_child`, which runs the same
+functions in a fresh, resource-limited child process (`bot.workers.parse_import`): a hostile
+file then costs that process its CPU and memory limits, never the bot's event loop.
 
-`read_table(content, filename)` turns the file into rows of cells, one list per row as Excel
-numbers them (row 1 first; blank lines stay as empty lists so row numbers match what the sender
-sees in Excel):
+`read_table(content, filename, limits)` turns the file into rows of cells, one list per row as
+Excel numbers them (row 1 first; blank lines stay as empty lists so row numbers match what the
+sender sees in Excel):
 
 * `.csv` / `.txt` / `.tsv`: the encoding is UTF-16 if the file starts with its BOM, else UTF-8
   if the bytes decode strictly as UTF-8 (BOM or not), else cp1250 (Polish, Romanian) or cp1251
@@ -13,7 +15,17 @@ sees in Excel):
   respected); an Excel `sep=;` first line names it and is dropped, as Excel does. Cells are text;
   an Excel "keep as text" cell (`="0722123456"`) is unwrapped.
 * `.xlsx` / `.xlsm`: the first worksheet, read with openpyxl (read-only, cached formula values).
-  Cells keep their types: numbers as int/float, date cells as datetime.
+  Cells keep their types: numbers as int/float, date cells as datetime. Before openpyxl sees
+  the file, `check_archive` reads the zip's central directory and the members' real streams and
+  refuses what would unpack to too much (see `ImportLimits`).
+* In both, a text cell that starts with `'` followed by `= + - @`, a tab or a CR loses that `'`:
+  our CSV export adds it against formula injection, so an exported file imports as it was.
+
+The limits (`ImportLimits`) are checked while reading, and reading stops at the first thing
+past one: the file's size; for an XLSX its unpacked size, its compression ratio and the size of
+its shared-strings table; rows after the header (blank ones count, except those after the last
+filled row); columns up to a row's last filled cell; characters in a cell. Every refusal is an
+`UnreadableFile` whose `reason` says which, with `limit` and `found` (and `row`) where known.
 
 `parse_clients(table, country=..., timezone=..., now=...)` reads the first non-empty row as the
 header, recognises the columns by their header in English, Polish, Russian or Romanian (see
@@ -39,17 +51,26 @@ Blank rows are skipped silently.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import json
 import math
+import os
 import re
+import signal
+import struct
+import sys
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -57,7 +78,7 @@ from phonenumbers import NumberParseException, PhoneNumberFormat
 
 from bot.services.quick_entry import MAX_AMOUNT_UNITS, MAX_NAME_LENGTH, parse_amount
 
-MAX_DATA_ROWS = 5_000
+MAX_DATA_ROWS = 5_000  # the default of `ImportLimits.max_rows`
 DATE_ONLY_HOUR = 9  # local hour given to a next-contact date written without a time
 MAX_VALUE_CHARS = 100  # a BadRow's `value` is cut to this many characters (plus "…")
 
@@ -73,6 +94,49 @@ VALUE = "value"
 STAGE = "stage"
 OWNER = "owner"
 NEXT_CONTACT = "next_contact"
+
+# A member that unpacks to less than this is harmless whatever its ratio (a few repeated tags
+# compress a thousandfold); the ratio limit applies above it, to each member and to the file.
+RATIO_FLOOR_BYTES = 1 << 20
+SHARED_STRINGS_PART = "xl/sharedStrings.xml"
+_SHARED_STRINGS_TYPE = (
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+)
+_CONTENT_TYPES_PART = "[Content_Types].xml"
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """What a file sent for import may hold; the defaults match `bot.config.Settings`."""
+
+    max_file_bytes: int = 5 * 1024 * 1024  # the file as sent
+    max_uncompressed_bytes: int = 30 * 1024 * 1024  # an XLSX's members unpacked, in all
+    max_ratio: float = 100.0  # unpacked / packed, per member and for the whole file
+    max_shared_strings_bytes: int = 10 * 1024 * 1024  # an XLSX's text table, unpacked
+    max_rows: int = MAX_DATA_ROWS  # rows after the header, blank ones included
+    max_columns: int = 50  # up to a row's last filled cell
+    max_cell_chars: int = 32_767  # Excel's own limit for one cell
+    cpu_seconds: int = 30  # of the child process that parses the file
+    memory_mb: int = 768  # address space of that child process
+    max_parts: int = 1_000  # members of an XLSX's zip (Excel writes a few dozen)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ImportLimits:
+        """From `bot.config.Settings` (its `import_*` fields)."""
+        return cls(
+            max_file_bytes=int(settings.import_max_file_bytes),
+            max_uncompressed_bytes=int(settings.import_max_uncompressed_bytes),
+            max_ratio=float(settings.import_max_ratio),
+            max_shared_strings_bytes=int(settings.import_max_shared_strings_bytes),
+            max_rows=int(settings.import_max_rows),
+            max_columns=int(settings.import_max_columns),
+            max_cell_chars=int(settings.import_max_cell_chars),
+            cpu_seconds=int(settings.import_cpu_seconds),
+            memory_mb=int(settings.import_memory_mb),
+        )
+
+
+DEFAULT_LIMITS = ImportLimits()
 
 
 @dataclass(frozen=True)
@@ -107,50 +171,118 @@ class ImportResult:
 
 
 class UnreadableFile(ValueError):
-    """The file as a whole cannot be imported. `reason` is one of the constants below."""
+    """The file as a whole cannot be imported. `reason` is one of the constants below; `limit`
+    and `found` are the numbers that explain it, where known (bytes, a ratio, rows, columns,
+    characters, CPU seconds or MB, as the reason says), `row` the Excel row at fault, and
+    `detail` a finer cause for the logs (for "unknown_format": what is wrong with the zip)."""
 
-    UNKNOWN_FORMAT = "unknown_format"
+    UNKNOWN_FORMAT = "unknown_format"  # not CSV/XLSX, damaged, or a zip Excel would not write
     EMPTY = "empty"
     NO_NAME_COLUMN = "no_name_column"
-    TOO_MANY_ROWS = "too_many_rows"
+    TOO_BIG = "too_big"  # limit, found: bytes of the file
+    TOO_BIG_UNPACKED = "too_big_unpacked"  # limit, found: bytes unpacked, in all
+    PACKED_TOO_TIGHTLY = "packed_too_tightly"  # limit, found: unpacked / packed
+    SHARED_STRINGS_TOO_BIG = "shared_strings_too_big"  # limit, found: bytes unpacked
+    TOO_MANY_ROWS = "too_many_rows"  # limit: rows after the header (found, when known)
+    TOO_MANY_COLUMNS = "too_many_columns"  # limit, found: columns; row
+    CELL_TOO_LONG = "cell_too_long"  # limit, found (when known): characters; row
+    TOO_MUCH_WORK = "too_much_work"  # limit: CPU seconds
+    TOO_MUCH_MEMORY = "too_much_memory"  # limit: MB
 
-    def __init__(self, reason: str) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        limit: float | None = None,
+        found: float | None = None,
+        row: int | None = None,
+        detail: str | None = None,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.limit = limit
+        self.found = found
+        self.row = row
+        self.detail = detail
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """The attributes that are set, for a message's placeholders or a log line."""
+        values = {"limit": self.limit, "found": self.found, "row": self.row, "detail": self.detail}
+        return {key: value for key, value in values.items() if value is not None}
+
+    def __repr__(self) -> str:
+        return f"UnreadableFile({self.reason!r}, {self.details!r})"
+
+
+class ImportWorkerError(RuntimeError):
+    """The child process failed for a reason that is not the file's (a bug, a crash)."""
 
 
 # --- reading the file ------------------------------------------------------------------------
 
 
-def read_table(content: bytes, filename: str) -> list[list[object]]:
+def read_table(
+    content: bytes, filename: str, limits: ImportLimits = DEFAULT_LIMITS
+) -> list[list[object]]:
     """Rows of cells from a .csv or .xlsx file (see the module docstring).
 
     Raises UnreadableFile: "unknown_format" for another extension or a file that cannot be
-    read as its extension says, "empty" for a file with no cells, "too_many_rows" for more than
-    MAX_DATA_ROWS non-empty rows after the header."""
+    read as its extension says, "empty" for a file with no cells, or the reason of the first
+    limit the file goes past."""
     suffix = filename.strip().casefold()
-    if suffix.endswith(CSV_SUFFIXES):
-        table = _read_csv(content)
-    elif suffix.endswith(XLSX_SUFFIXES):
-        table = _read_xlsx(content)
-    else:
+    if not suffix.endswith(CSV_SUFFIXES + XLSX_SUFFIXES):
         raise UnreadableFile(UnreadableFile.UNKNOWN_FORMAT)
+    if len(content) > limits.max_file_bytes:
+        raise UnreadableFile(
+            UnreadableFile.TOO_BIG, limit=limits.max_file_bytes, found=len(content)
+        )
+    if suffix.endswith(CSV_SUFFIXES):
+        table = _read_csv(content, limits)
+    else:
+        table = _read_xlsx(content, limits)
     if not any(not _is_blank_row(row) for row in table):
         raise UnreadableFile(UnreadableFile.EMPTY)
     return table
 
 
-class _RowCounter:
-    """Stops a reader once the file has more rows than can be imported."""
+def parse_file(
+    content: bytes,
+    filename: str,
+    *,
+    limits: ImportLimits = DEFAULT_LIMITS,
+    country: str,
+    timezone: str,
+    now: datetime,
+) -> ImportResult:
+    """`parse_clients(read_table(...))`, in this process: what the child process runs."""
+    table = read_table(content, filename, limits)
+    return parse_clients(table, country=country, timezone=timezone, now=now, limits=limits)
 
-    def __init__(self) -> None:
-        self.filled = 0
 
-    def add(self, row: Sequence[object]) -> None:
-        if not _is_blank_row(row):
-            self.filled += 1
-            if self.filled > MAX_DATA_ROWS + 1:  # the header and MAX_DATA_ROWS rows
-                raise UnreadableFile(UnreadableFile.TOO_MANY_ROWS)
+class _Table:
+    """The rows read so far; refuses the file at the first filled row past the row limit.
+
+    Blank rows are kept (as []) only when a filled row follows them, so blank rows after the
+    last filled one, which Excel writes for cells that were merely formatted, cost nothing."""
+
+    def __init__(self, limits: ImportLimits) -> None:
+        self.rows: list[list[object]] = []
+        self.header: int | None = None  # 0-based index of the first filled row
+        self.max_rows = limits.max_rows
+
+    def add(self, index: int, row: list[object]) -> None:
+        """Row `index` (0-based), trimmed; rows skipped since the last one added are blank."""
+        if not row:
+            return
+        if self.header is None:
+            if index > self.max_rows:  # more blank rows before the header than rows allowed
+                raise UnreadableFile(UnreadableFile.TOO_MANY_ROWS, limit=self.max_rows)
+            self.header = index
+        elif index - self.header > self.max_rows:
+            raise UnreadableFile(UnreadableFile.TOO_MANY_ROWS, limit=self.max_rows, row=index + 1)
+        self.rows.extend([] for _ in range(index - len(self.rows)))
+        self.rows.append(row)
 
 
 def _trimmed(row: Iterable[object]) -> list[object]:
@@ -161,6 +293,18 @@ def _trimmed(row: Iterable[object]) -> list[object]:
     return cells
 
 
+# Text cells that our CSV export prefixed with `'` so that no spreadsheet runs them as formulas
+# (OWASP "CSV injection"); the same characters as `bot.services.export.FORMULA_START`.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _unquoted(cell: str) -> str:
+    """The cell without the `'` put before a formula-like text: "'=1+2" -> "=1+2"."""
+    if cell.startswith("'") and cell[1:2] in _FORMULA_START:
+        return cell[1:]
+    return cell
+
+
 # CSV
 
 
@@ -169,34 +313,64 @@ _SNIFF_ROWS = 50
 _SEPARATOR_NOISE = ';,\t "\r\n'
 _SEP_LINE = re.compile(r"sep=(.)[ \t]*(?:\r\n|\r|\n|$)", re.IGNORECASE)
 _TEXT_FORMULA = re.compile(r'="(.*)"', re.DOTALL)
+# Fields up to this many times the cell limit are read and measured (the refusal tells how
+# long the cell is); a longer one stops the csv module before it is built.
+_FIELD_FACTOR = 4
 
 
-def _read_csv(content: bytes) -> list[list[object]]:
+def _read_csv(content: bytes, limits: ImportLimits) -> list[list[object]]:
     if not content.strip():
         raise UnreadableFile(UnreadableFile.EMPTY)
     text = _decode(content)
-    delimiter: str | None = None
-    sep = _SEP_LINE.match(text)
-    if sep and sep.group(1) in _DELIMITERS:
-        delimiter = sep.group(1)
-        text = text[sep.end() :]
-    if delimiter is None:
-        delimiter = _detect_delimiter(text)
-    table: list[list[object]] = []
-    counter = _RowCounter()
+    table = _Table(limits)
+    read = 0  # records read
+    # A monster field makes the csv module stop with an error instead of building it (its
+    # limit is process-wide: put back what it was).
+    previous = csv.field_size_limit(limits.max_cell_chars * _FIELD_FACTOR)
     try:
+        delimiter: str | None = None
+        sep = _SEP_LINE.match(text)
+        if sep and sep.group(1) in _DELIMITERS:
+            delimiter = sep.group(1)
+            text = text[sep.end() :]
+        if delimiter is None:
+            delimiter = _detect_delimiter(text)
         for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-            row = _trimmed(_unwrap_text_formula(cell) for cell in record)
-            counter.add(row)
-            table.append(row)
+            read += 1
+            row = _csv_row(record, read, limits)
+            table.add(read - 1, row)
     except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            raise UnreadableFile(
+                UnreadableFile.CELL_TOO_LONG, limit=limits.max_cell_chars, row=read + 1
+            ) from error
         raise UnreadableFile(UnreadableFile.UNKNOWN_FORMAT) from error
-    return table
+    finally:
+        csv.field_size_limit(previous)
+    return table.rows
 
 
-def _unwrap_text_formula(cell: str) -> str:
+def _csv_row(record: list[str], number: int, limits: ImportLimits) -> list[object]:
+    row = _trimmed(_text_cell(cell) for cell in record)
+    if len(row) > limits.max_columns:
+        raise UnreadableFile(
+            UnreadableFile.TOO_MANY_COLUMNS, limit=limits.max_columns, found=len(row), row=number
+        )
+    for cell in row:
+        assert isinstance(cell, str)
+        if len(cell) > limits.max_cell_chars:
+            raise UnreadableFile(
+                UnreadableFile.CELL_TOO_LONG,
+                limit=limits.max_cell_chars,
+                found=len(cell),
+                row=number,
+            )
+    return row
+
+
+def _text_cell(cell: str) -> str:
     match = _TEXT_FORMULA.fullmatch(cell.strip())
-    return match.group(1) if match else cell
+    return match.group(1) if match else _unquoted(cell)
 
 
 def _detect_delimiter(text: str) -> str:
@@ -277,46 +451,226 @@ def _latin_plausibility(text: str) -> int:
     return score
 
 
-# XLSX
+# XLSX: the zip first
 
 
-def _read_xlsx(content: bytes) -> list[list[object]]:
+def _odd_zip(detail: str, limit: int | None = None, found: int | None = None) -> UnreadableFile:
+    """A zip that Excel would not write: the "unknown_format" answer, with what is odd."""
+    return UnreadableFile(UnreadableFile.UNKNOWN_FORMAT, detail=detail, limit=limit, found=found)
+
+
+def check_archive(content: bytes, limits: ImportLimits = DEFAULT_LIMITS) -> None:
+    """Refuse an XLSX that would unpack to too much, before anything parses it.
+
+    First what the zip's central directory says: at most `max_parts` members, no name with
+    `..` or an absolute path, no encryption, only stored or deflated members; the shared
+    strings, the whole and each member's ratio within the limits. Then, because openpyxl
+    reads the real streams whatever the directory says, every member is inflated here (64 KiB
+    at a time, nothing kept) and refused as soon as it yields more than its declared size.
+    Last, the shared-strings part named in `[Content_Types].xml` (it may have another name)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as error:
+        raise UnreadableFile(UnreadableFile.UNKNOWN_FORMAT) from error
+    with archive:
+        members = archive.infolist()
+        if len(members) > limits.max_parts:
+            raise _odd_zip("too_many_parts", limit=limits.max_parts, found=len(members))
+        for info in members:
+            _check_member_entry(info)
+        files = [info for info in members if not info.is_dir()]
+        for info in files:
+            if info.filename.casefold() == SHARED_STRINGS_PART.casefold():
+                _check_shared_strings(info, limits)
+        total = sum(info.file_size for info in files)
+        if total > limits.max_uncompressed_bytes:
+            raise UnreadableFile(
+                UnreadableFile.TOO_BIG_UNPACKED, limit=limits.max_uncompressed_bytes, found=total
+            )
+        for info in files:
+            _check_ratio(info.file_size, info.compress_size, limits)
+        _check_ratio(total, len(content), limits)
+        for info in files:
+            inflated = 0
+            for chunk in _inflated(content, info):
+                inflated += len(chunk)
+                if inflated > info.file_size:
+                    raise _odd_zip("sizes_lie")
+        for name in _shared_strings_parts(archive, files):
+            try:
+                info = archive.getinfo(name)
+            except KeyError:
+                continue
+            _check_shared_strings(info, limits)
+
+
+def _check_member_entry(info: zipfile.ZipInfo) -> None:
+    name = info.filename.replace("\\", "/")
+    parts = name.split("/")
+    if name.startswith("/") or ".." in parts or ":" in parts[0] or "\x00" in name:
+        raise _odd_zip("unsafe_name")
+    if info.flag_bits & 0x1:
+        raise _odd_zip("encrypted")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise _odd_zip("compression")
+
+
+def _check_shared_strings(info: zipfile.ZipInfo, limits: ImportLimits) -> None:
+    if info.file_size > limits.max_shared_strings_bytes:
+        raise UnreadableFile(
+            UnreadableFile.SHARED_STRINGS_TOO_BIG,
+            limit=limits.max_shared_strings_bytes,
+            found=info.file_size,
+        )
+
+
+def _check_ratio(unpacked: int, packed: int, limits: ImportLimits) -> None:
+    if unpacked <= RATIO_FLOOR_BYTES:
+        return
+    ratio = unpacked / max(packed, 1)
+    if ratio > limits.max_ratio:
+        raise UnreadableFile(
+            UnreadableFile.PACKED_TOO_TIGHTLY, limit=limits.max_ratio, found=round(ratio, 1)
+        )
+
+
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # a zip member's local file header, 30 bytes
+_LOCAL_SIGNATURE = b"PK\x03\x04"
+_INFLATE_CHUNK = 1 << 16
+
+
+def _inflated(content: bytes, info: zipfile.ZipInfo) -> Iterator[bytes | memoryview]:
+    """The member's data as its local header and compressed bytes give it, at most
+    `_INFLATE_CHUNK` bytes at a time, however much the stream holds."""
+    try:
+        header = _LOCAL_HEADER.unpack_from(content, info.header_offset)
+    except struct.error as error:
+        raise _odd_zip("damaged") from error
+    if header[0] != _LOCAL_SIGNATURE:
+        raise _odd_zip("damaged")
+    start = info.header_offset + _LOCAL_HEADER.size + header[9] + header[10]
+    packed = memoryview(content)[start : start + info.compress_size]
+    if info.compress_type == zipfile.ZIP_STORED:
+        yield packed
+        return
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    position = 0
+    pending: bytes | memoryview = b""
+    try:
+        while not inflater.eof:
+            if not pending:
+                if position >= len(packed):
+                    return
+                pending = packed[position : position + _INFLATE_CHUNK]
+                position += _INFLATE_CHUNK
+            yield inflater.decompress(pending, _INFLATE_CHUNK)
+            pending = inflater.unconsumed_tail
+    except zlib.error as error:
+        raise _odd_zip("damaged") from error
+
+
+def _shared_strings_parts(archive: zipfile.ZipFile, files: list[zipfile.ZipInfo]) -> list[str]:
+    """The parts `[Content_Types].xml` calls shared strings (openpyxl reads the one named
+    there, whatever its name). Read only after `check_archive` has bounded every member."""
+    entry = next((info for info in files if info.filename == _CONTENT_TYPES_PART), None)
+    if entry is None:
+        return []
+    from xml.etree import ElementTree
+
+    try:
+        root = ElementTree.fromstring(archive.read(entry))
+    except (ElementTree.ParseError, zipfile.BadZipFile, ValueError, OSError) as error:
+        raise UnreadableFile(UnreadableFile.UNKNOWN_FORMAT) from error
+    return [
+        element.get("PartName", "").lstrip("/")
+        for element in root.iter()
+        if element.tag.endswith("Override") and element.get("ContentType") == _SHARED_STRINGS_TYPE
+    ]
+
+
+# XLSX: the worksheet
+
+
+def _read_xlsx(content: bytes, limits: ImportLimits) -> list[list[object]]:
     if not content:
         raise UnreadableFile(UnreadableFile.EMPTY)
     if not zipfile.is_zipfile(io.BytesIO(content)):
         raise UnreadableFile(UnreadableFile.UNKNOWN_FORMAT)
-    table: list[list[object]] = []
-    counter = _RowCounter()
+    table = _Table(limits)
     try:
+        check_archive(content, limits)
         with warnings.catch_warnings():
             # openpyxl warns about things it skips (data validation, no default style...);
             # none of them change the cells.
             warnings.simplefilter("ignore")
-            from openpyxl import load_workbook  # here: it pulls in numpy and PIL at import
+            from openpyxl import load_workbook  # here: it pulls in numpy and PIL (not the child)
 
-            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+            workbook = load_workbook(
+                io.BytesIO(content), read_only=True, data_only=True, keep_links=False
+            )
             try:
                 sheets = workbook.worksheets
                 if not sheets:
                     raise UnreadableFile(UnreadableFile.EMPTY)
-                sheet = sheets[0]
-                # Some writers store a wrong sheet size; read every row that is there.
-                reset = getattr(sheet, "reset_dimensions", None)
-                if reset is not None:
-                    reset()
-                for values in sheet.iter_rows(values_only=True):
-                    row = _trimmed(values)
-                    counter.add(row)
-                    table.append(row)
+                expected = 1
+                for number, cells in _sheet_rows(workbook, sheets[0]):
+                    if number < expected:
+                        continue  # a row number going back: skipped, as openpyxl does
+                    expected = number + 1
+                    table.add(number - 1, _xlsx_row(cells, number, limits))
             finally:
                 workbook.close()
-    except UnreadableFile:
+    except (UnreadableFile, MemoryError):
         raise
     except Exception as error:  # a damaged or foreign file can fail anywhere inside openpyxl
         raise UnreadableFile(UnreadableFile.UNKNOWN_FORMAT) from error
-    while table and not table[-1]:
-        table.pop()
-    return table
+    return table.rows
+
+
+def _sheet_rows(workbook: Any, sheet: Any) -> Iterator[tuple[int, list[tuple[int, object]]]]:
+    """(row number, [(column, value)]) as the worksheet's XML holds them.
+
+    openpyxl's own `iter_rows` pads every row with empty cells up to its last cell and yields
+    every missing row in between: a cell at column XFD or a row numbered a billion would cost
+    millions of steps before any limit could be checked. Its read-only worksheet parser gives
+    the cells as they are; this is what `ReadOnlyWorksheet._cells_by_row` does, unpadded."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    with sheet._get_source() as source:
+        parser = WorkSheetParser(
+            source,
+            sheet._shared_strings,
+            data_only=True,
+            epoch=workbook.epoch,
+            date_formats=workbook._date_formats,
+            timedelta_formats=workbook._timedelta_formats,
+        )
+        for number, cells in parser.parse():
+            yield number, [(cell["column"], cell["value"]) for cell in cells]
+
+
+def _xlsx_row(cells: list[tuple[int, object]], number: int, limits: ImportLimits) -> list[object]:
+    """The row's values up to its last filled cell, checked against the limits."""
+    width = 0
+    for column, value in cells:
+        if isinstance(value, str) and len(value) > limits.max_cell_chars:
+            raise UnreadableFile(
+                UnreadableFile.CELL_TOO_LONG,
+                limit=limits.max_cell_chars,
+                found=len(value),
+                row=number,
+            )
+        if column > width and not _is_blank(value):
+            width = column
+    if width > limits.max_columns:
+        raise UnreadableFile(
+            UnreadableFile.TOO_MANY_COLUMNS, limit=limits.max_columns, found=width, row=number
+        )
+    row: list[object] = [None] * width
+    for column, value in cells:
+        if 1 <= column <= width:
+            row[column - 1] = _unquoted(value) if isinstance(value, str) else value
+    return row
 
 
 # --- reading the clients ---------------------------------------------------------------------
@@ -443,13 +797,19 @@ def _name_columns(columns: dict[str, int], name_header: str | None) -> dict[str,
 
 
 def parse_clients(
-    table: list[list[object]], *, country: str, timezone: str, now: datetime
+    table: list[list[object]],
+    *,
+    country: str,
+    timezone: str,
+    now: datetime,
+    limits: ImportLimits = DEFAULT_LIMITS,
 ) -> ImportResult:
     """Validated clients from `read_table`'s rows (see the module docstring).
 
     `country` is the team's 2-letter region ("PL"), `timezone` its IANA zone, `now` an aware
     moment. Raises UnreadableFile: "empty" (no non-empty row), "no_name_column",
-    "too_many_rows" (more than MAX_DATA_ROWS non-empty rows after the header)."""
+    "too_many_rows" (the last filled row more than `limits.max_rows` rows below the header:
+    blank rows in between count)."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     zone = ZoneInfo(timezone)
@@ -460,8 +820,11 @@ def parse_clients(
     data = filled[1:]
     columns, name_header = _find_columns(header_row)
     names = _name_columns(columns, name_header)
-    if len(data) > MAX_DATA_ROWS:
-        raise UnreadableFile(UnreadableFile.TOO_MANY_ROWS)
+    rows_after_header = filled[-1][0] - filled[0][0]
+    if rows_after_header > limits.max_rows:
+        raise UnreadableFile(
+            UnreadableFile.TOO_MANY_ROWS, limit=limits.max_rows, found=rows_after_header
+        )
     reader = _RowReader(
         names=names,
         columns=columns,
@@ -742,3 +1105,173 @@ def _local_to_utc(day: date, clock: time, zone: ZoneInfo) -> datetime:
         clock = time(DATE_ONLY_HOUR)
     local = datetime.combine(day, clock.replace(tzinfo=None, microsecond=0))
     return local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+
+
+# --- parsing in a child process ----------------------------------------------------------------
+
+WORKER_MODULE = "bot.workers.parse_import"
+# The root the `bot` package is imported from, for the child's PYTHONPATH.
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+# What a child's stderr says when it ran out of address space somewhere Python could not turn
+# into a MemoryError answer.
+_OUT_OF_MEMORY = ("MemoryError", "Cannot allocate memory", "out of memory", "bad_alloc")
+_STDERR_KEPT = 4_000  # characters of a failed child's stderr kept for the error message
+
+
+def wall_seconds(limits: ImportLimits) -> float:
+    """How long a child may run, whatever it does (waiting included), before it is killed."""
+    return 3 * limits.cpu_seconds + 5
+
+
+async def parse_in_child(
+    content: bytes,
+    filename: str,
+    *,
+    limits: ImportLimits,
+    country: str,
+    timezone: str,
+    now: datetime,
+) -> ImportResult:
+    """`parse_file` in a fresh child process with `limits.cpu_seconds` of CPU and
+    `limits.memory_mb` of address space, killed after `wall_seconds(limits)`; the same result.
+
+    A fresh process per file (not a fork of the bot, not a shared pool, which a killed worker
+    would break); it gets the file on stdin and "now" from here, and no database, token or
+    environment of the bot. Raises UnreadableFile as `read_table`/`parse_clients` do, plus
+    "too_much_work" (CPU or wall-clock limit) and "too_much_memory"; ImportWorkerError when the
+    child fails otherwise."""
+    import asyncio  # here: the child imports this module and needs no event loop
+
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    suffix = filename.strip().casefold()
+    if not suffix.endswith(CSV_SUFFIXES + XLSX_SUFFIXES):
+        raise UnreadableFile(UnreadableFile.UNKNOWN_FORMAT)
+    if len(content) > limits.max_file_bytes:
+        raise UnreadableFile(
+            UnreadableFile.TOO_BIG, limit=limits.max_file_bytes, found=len(content)
+        )
+    header = {
+        "filename": filename,
+        "limits": asdict(limits),
+        "country": country,
+        "timezone": timezone,
+        "now": now.isoformat(),
+        "size": len(content),
+    }
+    payload = json.dumps(header).encode() + b"\n" + content
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        WORKER_MODULE,
+        str(limits.cpu_seconds),
+        str(limits.memory_mb),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=_child_environment(),
+    )
+    try:
+        stdout, stderr = await asyncio.wait_for(
+            process.communicate(payload), timeout=wall_seconds(limits)
+        )
+    except TimeoutError:
+        raise UnreadableFile(UnreadableFile.TOO_MUCH_WORK, limit=limits.cpu_seconds) from None
+    finally:
+        if process.returncode is None:  # timed out, or the caller was cancelled
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return child_outcome(process.returncode, stdout, stderr, limits)
+
+
+def _child_environment() -> dict[str, str]:
+    """Only what Python needs: none of the bot's secrets (token, database URL) reach it."""
+    environment = {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "PYTHONPATH": _PACKAGE_ROOT,
+        "PYTHONIOENCODING": "utf-8",
+        "LC_ALL": "C.UTF-8",
+    }
+    for name in ("SYSTEMROOT", "TMPDIR"):
+        if name in os.environ:
+            environment[name] = os.environ[name]
+    return environment
+
+
+def child_outcome(
+    returncode: int, stdout: bytes, stderr: bytes, limits: ImportLimits
+) -> ImportResult:
+    """What a finished child's exit status and output mean (see `bot.workers.parse_import`)."""
+    errors = stderr.decode("utf-8", "replace")[-_STDERR_KEPT:]
+    out_of_memory = any(sign in errors for sign in _OUT_OF_MEMORY)
+    if returncode == 0:
+        try:
+            answer = json.loads(stdout)
+        except ValueError as error:
+            raise ImportWorkerError(f"unreadable answer from the import worker: {errors}") from (
+                error
+            )
+        if isinstance(answer, dict) and "refused" in answer:
+            raise refusal_from_json(answer)
+        if isinstance(answer, dict) and "rows" in answer:
+            return result_from_json(answer)
+        raise ImportWorkerError(f"unexpected answer from the import worker: {errors}")
+    if out_of_memory:
+        raise UnreadableFile(UnreadableFile.TOO_MUCH_MEMORY, limit=limits.memory_mb)
+    if returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+        # SIGXCPU at the soft CPU limit, SIGKILL at the hard one a second later.
+        raise UnreadableFile(UnreadableFile.TOO_MUCH_WORK, limit=limits.cpu_seconds)
+    raise ImportWorkerError(f"the import worker ended with status {returncode}: {errors}")
+
+
+def result_to_json(result: ImportResult) -> dict[str, Any]:
+    return {
+        "rows": [
+            [
+                row.row_number,
+                row.name,
+                row.phone,
+                row.value_minor,
+                row.stage,
+                row.owner,
+                row.next_contact.isoformat() if row.next_contact is not None else None,
+            ]
+            for row in result.rows
+        ],
+        "bad": [[bad.row_number, bad.problem, bad.value] for bad in result.bad],
+        "columns": result.columns,
+    }
+
+
+def result_from_json(data: dict[str, Any]) -> ImportResult:
+    rows = [
+        ImportRow(
+            row_number=int(number),
+            name=str(name),
+            phone=phone,
+            value_minor=value,
+            stage=stage,
+            owner=owner,
+            next_contact=datetime.fromisoformat(moment) if moment is not None else None,
+        )
+        for number, name, phone, value, stage, owner, moment in data["rows"]
+    ]
+    bad = [BadRow(int(number), str(problem), str(value)) for number, problem, value in data["bad"]]
+    columns = {str(field): int(column) for field, column in data["columns"].items()}
+    return ImportResult(rows=rows, bad=bad, columns=columns)
+
+
+def refusal_to_json(error: UnreadableFile) -> dict[str, Any]:
+    return {"refused": error.reason, **error.details}
+
+
+def refusal_from_json(data: dict[str, Any]) -> UnreadableFile:
+    return UnreadableFile(
+        str(data["refused"]),
+        limit=data.get("limit"),
+        found=data.get("found"),
+        row=data.get("row"),
+        detail=data.get("detail"),
+    )
