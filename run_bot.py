@@ -109,12 +109,16 @@ async def _upgrade(database: Database) -> None:
 
 def _run(settings: Settings, scrub: Scrubber) -> int:
     from bot import lifecycle
-    from bot.app import build_application
+    from bot.app import build_application, stop_senders
 
     application = build_application(settings)
     try:
         asyncio.run(
-            lifecycle.run(application, startup_retry_seconds=settings.startup_retry_seconds)
+            lifecycle.run(
+                application,
+                startup_retry_seconds=settings.startup_retry_seconds,
+                before_stop=lambda: stop_senders(application),
+            )
         )
     except lifecycle.TokenRefused as refused:
         print(TOKEN_REFUSED.format(status=refused.status), file=sys.stderr)

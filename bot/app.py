@@ -7,7 +7,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from telegram import LinkPreviewOptions, Update
+from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import (
     AIORateLimiter,
@@ -15,7 +15,6 @@ from telegram.ext import (
     ApplicationBuilder,
     ContextTypes,
     Defaults,
-    TypeHandler,
 )
 
 from bot.clock import Clock, SystemClock
@@ -31,6 +30,7 @@ from bot.handlers import (
     digest,
     errors,
     export,
+    guard,
     imports,
     lists,
     new_deal,
@@ -43,6 +43,9 @@ from bot.handlers import (
     when_picker,
 )
 from bot.i18n import I18n
+from bot.jobs import JobWorker
+from bot.jobs.kinds import RUNNERS
+from bot.leases import LeaseKeeper
 from bot.runtime import Runtime
 from bot.storage.db import Database
 from bot.storage.migrate import upgrade
@@ -86,11 +89,13 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> BotA
 
 
 def _register_handlers(application: BotApplication) -> None:
-    # Order matters: group chats are turned away first (-2), then the account, language and
-    # pending flow are loaded (-1); in group 0 the first matching handler wins, so feature
-    # modules come before the catch-alls in `basics`.
-    application.add_handler(TypeHandler(Update, basics.group_chat), group=-2)
-    application.add_handler(TypeHandler(Update, common.load_account), group=-1)
+    # Order matters: the guard stops edits and business updates first (-3), group chats are
+    # turned away next (-2), then the account, language and pending flow are loaded (-1); in
+    # group 0 the first matching handler wins, so feature modules come before the catch-alls in
+    # `basics`.
+    guard.register(application)
+    application.add_handler(guard.PlainUpdates(basics.group_chat), group=-2)
+    application.add_handler(guard.PlainUpdates(common.load_account), group=-1)
     onboarding.register(application)
     today.register(application)
     reminders.register(application)
@@ -106,6 +111,7 @@ def _register_handlers(application: BotApplication) -> None:
     when_picker.register(application)
     lists.register(application)
     basics.register(application)
+    guard.new_messages_only(application)
     application.add_error_handler(errors.on_error)
 
 
@@ -122,6 +128,12 @@ async def _post_init(application: BotApplication) -> None:
     runtime.bot_username = application.bot.username
     await commands_menu.set_default_menus(application.bot, runtime.i18n)
     runtime.dispatcher = Dispatcher(runtime, application.bot)
+    runtime.leases = LeaseKeeper(runtime)
+    runtime.leases.start()
+    runtime.jobs = JobWorker(
+        runtime, application.bot, RUNNERS, poll=min(runtime.settings.reminder_tick_seconds, 5.0)
+    )
+    runtime.jobs.start()
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             _housekeeping,
@@ -141,8 +153,22 @@ async def _post_init(application: BotApplication) -> None:
     log.info("bot @%s is up (database: %s)", runtime.bot_username, runtime.db.engine.dialect.name)
 
 
+async def stop_senders(application: BotApplication) -> None:
+    """The moment a stop is asked for: the dispatcher finishes the message in hand and takes no
+    more, running jobs are cancelled; what they held goes back at shutdown."""
+    runtime = runtime_of(application)
+    if runtime.dispatcher is not None:
+        await runtime.dispatcher.stop()
+    if runtime.jobs is not None:
+        await runtime.jobs.stop()
+
+
 async def _post_shutdown(application: BotApplication) -> None:
-    await runtime_of(application).db.dispose()
+    runtime = runtime_of(application)
+    await stop_senders(application)
+    if runtime.leases is not None:
+        await runtime.leases.stop()
+    await runtime.db.dispose()
 
 
 async def _tick(ctx: BotContext) -> None:

@@ -1,13 +1,35 @@
 """Pictures for phones: the funnel as a PNG (matplotlib, Agg backend, DejaVu Sans so Cyrillic
-and Romanian letters render)."""
+and Romanian letters render).
+
+Labels are the team's own stage names: matplotlib would read `$…$` in them as mathtext (a stage
+named `$\\foo$` broke the digest), so every text is drawn with `parse_math=False`. Drawing is
+CPU work: callers run it off the event loop (`asyncio.to_thread`), one picture at a time.
+"""
 
 from __future__ import annotations
 
+import threading
 from io import BytesIO
+
+MAX_BARS = 12  # more stages than this: the rest are summed in one last bar
+_DRAWING = threading.Lock()  # matplotlib's font cache and text layout are not thread-safe
+
+
+def capped(bars: list[tuple[str, int]], other: str) -> list[tuple[str, int]]:
+    """At most MAX_BARS bars: the last one sums the stages that did not fit, labelled `other`."""
+    if len(bars) <= MAX_BARS:
+        return bars
+    kept = bars[: MAX_BARS - 1]
+    return [*kept, (other, sum(count for _, count in bars[MAX_BARS - 1 :]))]
 
 
 def funnel_png(title: str, bars: list[tuple[str, int]]) -> bytes:
     """Horizontal bars, top stage first, each labelled with its count."""
+    with _DRAWING:
+        return _funnel_png(title, bars)
+
+
+def _funnel_png(title: str, bars: list[tuple[str, int]]) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -17,13 +39,21 @@ def funnel_png(title: str, bars: list[tuple[str, int]]) -> bytes:
     counts = [count for _, count in bars][::-1]
     figure = Figure(figsize=(6.4, 1.2 + 0.55 * len(bars)), dpi=150)
     axes = figure.subplots()
-    axes.barh(labels, counts, color="#3b82f6")
+    positions = list(range(len(labels)))
+    axes.barh(positions, counts, color="#3b82f6")
+    axes.set_yticks(positions)
+    axes.set_yticklabels(labels, parse_math=False, fontsize=10, fontfamily="DejaVu Sans")
     for y, count in enumerate(counts):
-        axes.text(count, y, f" {count}", va="center", fontsize=10, fontfamily="DejaVu Sans")
-    axes.set_title(title, fontsize=12, fontfamily="DejaVu Sans")
-    axes.tick_params(axis="y", labelsize=10)
-    for label in axes.get_yticklabels():
-        label.set_fontfamily("DejaVu Sans")
+        axes.text(
+            count,
+            y,
+            f" {count}",
+            va="center",
+            fontsize=10,
+            fontfamily="DejaVu Sans",
+            parse_math=False,
+        )
+    axes.set_title(title, fontsize=12, fontfamily="DejaVu Sans", parse_math=False)
     axes.spines[["top", "right"]].set_visible(False)
     axes.set_xlim(0, max([*counts, 1]) * 1.2)
     buffer = BytesIO()

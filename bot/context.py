@@ -45,6 +45,8 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         self.flow: ConversationState | None = None
         self.left_flow: ConversationState | None = None  # ended by this command or tap
         self.update_id: int | None = None
+        # Set for a button that must act once per tap (see `handlers.common.once_per_tap`).
+        self.tap_key: str | None = None
         self._t: Translator | None = None
 
     @property
@@ -64,8 +66,15 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         self._t = translator
 
     def db(self) -> UnitOfWork:
-        """A unit of work that marks this update as handled when it commits."""
-        return self.runtime.uow(update_id=self.update_id)
+        """A unit of work that marks this update (and a once-per-tap button) as handled when
+        it commits."""
+        return self.runtime.uow(update_id=self.update_id, tap_key=self.tap_key)
+
+    def kick_notices(self) -> None:
+        """A notice was just queued: send it now rather than at the next tick."""
+        dispatcher = self.runtime.dispatcher
+        if dispatcher is not None:
+            dispatcher.kick()
 
     @property
     def me(self) -> Account:

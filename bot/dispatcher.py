@@ -1,14 +1,21 @@
-"""The one repeating tick that pushes what is due: reminders, morning agendas, daily nudges.
+"""The one repeating tick that pushes what is due: reminders, notices to other people, morning
+agendas, daily nudges and the managers' digests.
 
-The database is the source of truth; the tick only wakes up, asks what is due by `now` (an
-injected clock), claims it with an UPDATE … RETURNING so no row is taken twice, and sends it.
-A sender killed mid-batch leaves claims behind; the next process puts them back in the queue when
-it starts (and any claim older than `SENDING_TIMEOUT` goes back too), so only the messages in
-flight at that moment can arrive twice.
+The database is the source of truth; the tick only wakes up, asks what is due by `now` (the
+process clock, passed into SQL), claims it with a lease (`bot.storage.leases`: the holder, and
+until when) so no row is taken twice, and sends it. The process renews its leases while it works
+(`bot.leases.LeaseKeeper`), also while it retries marking a delivered message sent; a sender that
+dies leaves leases that expire, and only then is the work taken over. So only the messages in
+flight at a crash can arrive twice.
+
+Right before each reminder goes out, one query checks that it is still held by this process, that
+its member still owns the deal and that the deal still stands as planned: a reminder whose deal
+was closed or rescheduled meanwhile is dropped, one whose deal changed hands goes to the new owner.
 
 Sending respects Telegram's limits: at most `OVERALL_RATE` messages a second in all, one a second
 per chat, person by person; 429s are waited out (AIORateLimiter retries them), network and
 server errors are retried later with backoff, a user who blocked the bot is marked and skipped.
+A failure with one person never stops the others.
 """
 
 from __future__ import annotations
@@ -16,15 +23,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 from telegram import Bot, InlineKeyboardMarkup, Message
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.domain import DealStatus, EventKind, Role
-from bot.handlers.digest import build_digest, funnel_picture, send_digest
+from bot.domain import DailyKind, DealStatus, EventKind, Role, SendStatus
+from bot.handlers.common import split_message
+from bot.handlers.digest import build_digest, funnel_picture
 from bot.handlers.reminders import (
     BUNDLE_MAX,
     bundle_keyboard,
@@ -34,9 +44,18 @@ from bot.handlers.reminders import (
 )
 from bot.handlers.today import day_message, load_day, slipping
 from bot.runtime import Runtime
+from bot.screens.notices import render_notice
 from bot.services.digest import due_digest
-from bot.services.reminders import SENDING_TIMEOUT, Outbox, backoff, hours_of, plan_delivery
-from bot.storage.models import DealEvent
+from bot.services.reminders import (
+    Outbox,
+    RecheckVerdict,
+    backoff,
+    hours_of,
+    plan_delivery,
+    recheck_verdict,
+)
+from bot.storage.models import DailySend, DealEvent, Member, Team, User
+from bot.storage.reminders import DueReminder
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +63,13 @@ log = logging.getLogger(__name__)
 # due at once: with one message a second per chat, a pass of few people cannot reach the overall
 # rate (500 rows of 20 per person = 25 chats = 25 messages a second at most).
 BATCH = 2000
+NOTICE_BATCH = 500
 OVERALL_RATE = 28.0  # messages a second, under Telegram's ~30
 PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
 WORKERS = 32
-SENT_RETRIES = 6  # over about 15 s
+MAX_MARK_DELAY = 10.0  # seconds between attempts to mark a delivered message sent
+DAILY_ATTEMPTS = 10  # a day's message that fails this often (a bug) is given up for the day
+NOTICE_ATTEMPTS = 20
 
 
 class RateGate:
@@ -71,15 +93,46 @@ class RateGate:
             await asyncio.sleep(delay)
 
 
+class Undeliverable(Exception):
+    """The person cannot be reached (blocked the bot, deactivated, never opened the chat)."""
+
+
+async def _send_paced(gate: RateGate, chat_id: int, send: Callable[[], Awaitable[Any]]) -> Any:
+    """One Bot API call through the gate; unreachable people become `Undeliverable`."""
+    await gate.wait(chat_id)
+    return await _unless_unreachable(send())
+
+
+async def _unless_unreachable(call: Awaitable[Any]) -> Any:
+    try:
+        return await call
+    except Forbidden as error:
+        raise Undeliverable(str(error)) from error
+    except BadRequest as error:
+        if "chat not found" in error.message.lower():
+            raise Undeliverable(error.message) from error
+        raise
+
+
 class Dispatcher:
     def __init__(self, runtime: Runtime, bot: Bot) -> None:
         self.runtime = runtime
         self.bot = bot
         self.gate = RateGate(OVERALL_RATE, PER_CHAT_INTERVAL)
         self._running = asyncio.Lock()
-        # Polling allows one bot process per token: a claim made before this process started
-        # belongs to a sender that died, and its reminders go back to the queue at once.
-        self.started_at = runtime.clock.now()
+        self._notices_running = asyncio.Lock()
+        self._kicked: set[asyncio.Task[int]] = set()
+        self.stopping = False
+
+    @property
+    def worker(self) -> str:
+        return self.runtime.worker_id
+
+    def _now(self) -> datetime:
+        return self.runtime.clock.now()
+
+    def _until(self) -> datetime:
+        return self.runtime.lease_until(self._now())
 
     async def tick(self) -> int:
         """Send everything due now; returns how many reminders went out. A tick that finds the
@@ -87,27 +140,45 @@ class Dispatcher:
         if self._running.locked():
             return 0
         async with self._running:
+            await self.send_notices()
             sent = 0
-            while True:
+            while not self.stopping:
                 batch_sent, more = await self._reminders_batch()
                 sent += batch_sent
                 if not more:
                     break
+            await self.send_notices()
             await self._daily_messages()
             await self._digests()
             return sent
 
+    def kick(self) -> None:
+        """Send queued notices now rather than at the next tick (a handler just queued one)."""
+        task = asyncio.create_task(self.send_notices())
+        self._kicked.add(task)
+        task.add_done_callback(self._kicked.discard)
+
+    async def stop(self) -> None:
+        self.stopping = True
+        for task in list(self._kicked):
+            task.cancel()
+
     # --- reminders ---------------------------------------------------------------------------
     async def _reminders_batch(self) -> tuple[int, bool]:
-        now = self.runtime.clock.now()
+        now = self._now()
         async with self.runtime.uow() as uow:
-            await uow.reminders.reclaim_stale(max(now - SENDING_TIMEOUT, self.started_at))
             due = await uow.reminders.due(now, BATCH)
+            more = len(due) == BATCH
+            due += await uow.reminders.due_of_leavers(now, BATCH)
             plan = plan_delivery(due, now)
             for until, ids in plan.deferred.items():
                 await uow.reminders.defer(ids, until)
             wanted = [item.reminder.id or 0 for box in plan.outboxes for item in box.items]
-            claimed = set(await uow.reminders.claim(wanted, now))
+            claimed = set(
+                await uow.reminders.claim(
+                    wanted, worker=self.worker, now=now, until=self.runtime.lease_until(now)
+                )
+            )
             await uow.commit()
         outboxes = []
         for box in plan.outboxes:
@@ -115,7 +186,7 @@ class Dispatcher:
             for start in range(0, len(items), BUNDLE_MAX):
                 outboxes.append(Outbox(box.chat_id, items[start : start + BUNDLE_MAX], box.late))
         results = await self._send_all(outboxes)
-        return sum(results), len(due) == BATCH
+        return sum(results), more
 
     async def _send_all(self, outboxes: list[Outbox]) -> list[int]:
         queue: asyncio.Queue[Outbox] = asyncio.Queue()
@@ -124,78 +195,117 @@ class Dispatcher:
         results: list[int] = []
 
         async def worker() -> None:
-            while not queue.empty():
+            while not queue.empty() and not self.stopping:
                 box = queue.get_nowait()
                 try:
                     results.append(await self._deliver(box))
                 except Exception:
                     # One message's trouble must not stop the others; its reminders stay
-                    # claimed and go out again after SENDING_TIMEOUT.
+                    # claimed until the lease runs out, then they are taken again.
                     ids = [item.reminder.id for item in box.items]
                     log.exception("reminders %s to %s: delivery failed", ids, box.chat_id)
 
         await asyncio.gather(*(worker() for _ in range(min(WORKERS, len(outboxes)))))
         return results
 
+    async def _still_due(self, box: Outbox) -> list[DueReminder]:
+        """The re-check right before the send: what of the box is still to go, to this chat."""
+        ids = [item.reminder.id or 0 for item in box.items]
+        now = self._now()
+        async with self.runtime.uow() as uow:
+            current = {row.id: row for row in await uow.reminders.recheck(ids, self.worker)}
+            keep, drop = [], []
+            for item in box.items:
+                row = current.get(item.reminder.id or 0)
+                if row is None:
+                    continue  # no longer ours: another sender or the salesperson has it
+                verdict = recheck_verdict(row, item)
+                if verdict == RecheckVerdict.SEND:
+                    keep.append(item)
+                elif verdict == RecheckVerdict.ROUTE:
+                    await uow.reminders.route(
+                        row.id, row.owner_member_id, worker=self.worker, now=now
+                    )
+                else:
+                    drop.append(row.id)
+            await uow.reminders.drop(drop, worker=self.worker)
+            await uow.commit()
+        return keep
+
     async def _deliver(self, box: Outbox) -> int:
-        """Send one message; returns how many reminders it delivered."""
-        first = box.items[0]
+        """Send one message; returns how many reminders it delivered. The rate gate comes
+        first, then the check of what is still due, then the send: a change made while the
+        message waited for its slot is seen."""
+        await self.gate.wait(box.chat_id)
+        items = await self._still_due(box)
+        if not items:
+            return 0
+        first = items[0]
         t = self.runtime.i18n.translator(first.user.language, first.team.timezone)
         keyboard: InlineKeyboardMarkup
-        if len(box.items) == 1:
+        if len(items) == 1:
             text = reminder_text(t, first, late=box.late)
             keyboard = reminder_keyboard(t, first.reminder, first.deal.status == DealStatus.OPEN)
         else:
-            text = bundle_text(t, box.items)
-            keyboard = bundle_keyboard(box.items)
-        ids = [item.reminder.id or 0 for item in box.items]
-        await self.gate.wait(box.chat_id)
+            text = bundle_text(t, items)
+            keyboard = bundle_keyboard(items)
+        ids = [item.reminder.id or 0 for item in items]
+        attempts = max(item.reminder.attempts for item in items)
         try:
-            message = await self.bot.send_message(box.chat_id, text, reply_markup=keyboard)
-        except Forbidden:
+            message = await _unless_unreachable(
+                self.bot.send_message(box.chat_id, text, reply_markup=keyboard)
+            )
+        except Undeliverable:
             await self._blocked(box.chat_id, ids)
             return 0
         except BadRequest as error:
-            if "chat not found" in error.message.lower():
-                # They never opened the bot, or deleted the chat: unreachable like a block.
-                await self._blocked(box.chat_id, ids)
-                return 0
             # A message Telegram refuses is our bug: logged loudly, retried later, never lost.
             log.error("reminders %s to %s refused by Telegram: %s", ids, box.chat_id, error)
-            attempts = max(item.reminder.attempts + 1 for item in box.items)
-            await self._release(ids, self.runtime.clock.now() + backoff(attempts), attempts)
+            await self._release(ids, self._now() + backoff(attempts))
             return 0
         except RetryAfter as error:
-            wait = timedelta(seconds=_seconds(error.retry_after))
-            await self._release(ids, self.runtime.clock.now() + wait, 0)
+            await self._release(ids, self._now() + timedelta(seconds=_seconds(error.retry_after)))
             return 0
         except (TimedOut, NetworkError) as error:
             log.warning("reminders %s to %s not sent: %s", ids, box.chat_id, error)
-            attempts = max(item.reminder.attempts + 1 for item in box.items)
-            await self._release(ids, self.runtime.clock.now() + backoff(attempts), attempts)
+            await self._release(ids, self._now() + backoff(attempts))
             return 0
-        await self._sent(box, message)
+        await self._sent(items, message, box.late)
         return len(ids)
 
-    async def _sent(self, box: Outbox, message: Message) -> None:
+    async def _sent(self, items: list[DueReminder], message: Message, late: bool) -> None:
         """The message is out: mark its reminders sent. A database error here (SQLite busy
-        past its timeout, a PostgreSQL failover) is retried, since a reminder left claimed
-        would be sent a second time."""
-        ids = [item.reminder.id for item in box.items]
-        for attempt in range(SENT_RETRIES):
+        past its timeout, a PostgreSQL failover) is retried for as long as it takes, while
+        the lease keeper goes on renewing the claim: a reminder given up here would be sent a
+        second time."""
+        ids = [item.reminder.id for item in items]
+        attempt = 0
+        while True:
             try:
-                await self._record_sent(box, message)
+                await self._record_sent(items, message, late)
                 return
             except DBAPIError as error:
+                if self.stopping:
+                    log.error("reminders %s were sent but not marked at shutdown", ids)
+                    return
                 log.warning("reminders %s sent, not yet marked (%s); retrying", ids, error)
-                await asyncio.sleep(min(0.5 * 2**attempt, 10.0))
-        log.error("reminders %s were sent but could not be marked sent", ids)
+                await asyncio.sleep(min(0.5 * 2**attempt, MAX_MARK_DELAY))
+                attempt += 1
 
-    async def _record_sent(self, box: Outbox, message: Message) -> None:
-        now = self.runtime.clock.now()
+    async def _record_sent(self, items: list[DueReminder], message: Message, late: bool) -> None:
+        now = self._now()
         async with self.runtime.uow() as uow:
-            for item in box.items:
-                await uow.reminders.mark_sent(item.reminder.id or 0, now, message.message_id)
+            marked = set(
+                await uow.reminders.mark_sent(
+                    [item.reminder.id or 0 for item in items],
+                    worker=self.worker,
+                    now=now,
+                    message_id=message.message_id,
+                )
+            )
+            for item in items:
+                if item.reminder.id not in marked:
+                    continue
                 await uow.deals.add(
                     DealEvent(
                         team_id=item.deal.team_id,
@@ -207,99 +317,261 @@ class Dispatcher:
                         data={
                             "reminder": item.reminder.id,
                             "kind": item.reminder.kind,
-                            "late": box.late,
+                            "late": late,
+                            **({"to": item.member.id} if item.leaver else {}),
                         },
                     )
                 )
             await uow.commit()
 
-    async def _release(self, ids: list[int], not_before: datetime, attempts: int) -> None:
+    async def _release(self, ids: list[int], not_before: datetime) -> None:
         async with self.runtime.uow() as uow:
-            for reminder_id in ids:
-                await uow.reminders.release(reminder_id, not_before)
+            await uow.reminders.release(ids, worker=self.worker, not_before=not_before)
             await uow.commit()
 
     async def _blocked(self, chat_id: int, ids: list[int]) -> None:
         """They blocked the bot: keep their reminders, skip them until they come back."""
         async with self.runtime.uow() as uow:
             await uow.users.mark_blocked(chat_id, True)
-            for reminder_id in ids:
-                await uow.reminders.release(reminder_id, None)
+            await uow.reminders.release(ids, worker=self.worker, not_before=None)
             await uow.commit()
         log.info("user %s blocked the bot; their reminders wait", chat_id)
 
-    # --- the managers' daily digest -------------------------------------------------------------
-    async def _digests(self) -> None:
-        now = self.runtime.clock.now()
+    # --- notices to other people ----------------------------------------------------------------
+    async def send_notices(self) -> int:
+        """Hand-overs, reassignments, roles, access: each in its recipient's language."""
+        if self._notices_running.locked():
+            return 0
+        sent = 0
+        async with self._notices_running:
+            while not self.stopping:
+                now = self._now()
+                async with self.runtime.uow() as uow:
+                    due = await uow.notices.due(now, NOTICE_BATCH)
+                    claimed = set(
+                        await uow.notices.claim(
+                            [notice.id or 0 for notice, _ in due],
+                            worker=self.worker,
+                            now=now,
+                            until=self.runtime.lease_until(now),
+                        )
+                    )
+                    await uow.commit()
+                batch = [(n, u) for n, u in due if n.id in claimed]
+                for notice, user in batch:
+                    if self.stopping:
+                        break
+                    try:
+                        sent += await self._send_notice(notice, user)
+                    except Exception:
+                        log.exception("notice %s to %s failed", notice.id, user.id)
+                        await self._notice_retry(notice, notice.attempts)
+                if len(due) < NOTICE_BATCH:
+                    break
+        return sent
+
+    async def _send_notice(self, notice: Any, user: User) -> int:
+        async with self.runtime.reader() as uow:
+            rendered = await render_notice(self.runtime, uow, notice, user)
+        if rendered is None:  # what it was about is gone (a deal of another team now, …)
+            async with self.runtime.uow() as uow:
+                await uow.notices.failed(notice.id or 0, worker=self.worker)
+                await uow.commit()
+            return 0
+        text, keyboard = rendered
+        try:
+            await _send_paced(
+                self.gate,
+                user.id,
+                lambda: self.bot.send_message(user.id, text, reply_markup=keyboard),
+            )
+        except Undeliverable:
+            async with self.runtime.uow() as uow:
+                await uow.users.mark_blocked(user.id, True)
+                await uow.notices.release(notice.id or 0, worker=self.worker, not_before=None)
+                await uow.commit()
+            return 0
+        except RetryAfter as error:
+            await self._notice_retry(notice, 0, _seconds(error.retry_after))
+            return 0
+        except TelegramError as error:
+            log.warning("notice %s to %s not sent: %s", notice.id, user.id, error)
+            await self._notice_retry(notice, notice.attempts)
+            return 0
+        await self._mark(
+            lambda uow: uow.notices.sent(notice.id or 0, worker=self.worker, now=self._now())
+        )
+        return 1
+
+    async def _notice_retry(self, notice: Any, attempts: int, wait: float | None = None) -> None:
+        async with self.runtime.uow() as uow:
+            if attempts >= NOTICE_ATTEMPTS:
+                await uow.notices.failed(notice.id or 0, worker=self.worker)
+            else:
+                delay = timedelta(seconds=wait) if wait is not None else backoff(attempts)
+                await uow.notices.release(
+                    notice.id or 0, worker=self.worker, not_before=self._now() + delay
+                )
+            await uow.commit()
+
+    async def _mark(self, write: Callable[[Any], Awaitable[Any]]) -> None:
+        """Record that something went out; retried like `_sent` (it must not go out twice)."""
+        attempt = 0
+        while True:
+            try:
+                async with self.runtime.uow() as uow:
+                    await write(uow)
+                    await uow.commit()
+                return
+            except DBAPIError as error:
+                if self.stopping:
+                    return
+                log.warning("sent, not yet marked (%s); retrying", error)
+                await asyncio.sleep(min(0.5 * 2**attempt, MAX_MARK_DELAY))
+                attempt += 1
+
+    # --- daily messages: morning agenda, nudge, the managers' digest -----------------------------
+    async def _daily_messages(self) -> None:
+        now = self._now()
         async with self.runtime.uow() as uow:
             people = await uow.reminders.members_for_daily()
         for member, user, team in people:
+            if self.stopping:
+                return
+            hours = hours_of(team)
+            kind = DailyKind.AGENDA if member.morning_agenda else DailyKind.NUDGE
+            last = member.agenda_sent_on if member.morning_agenda else member.nudge_sent_on
+            day = hours.agenda_due(now, last)
+            if day is None:
+                continue
+            try:
+                await self._daily(member, user, team, kind, day)
+            except Exception:
+                log.exception("daily %s for member %s failed", kind, member.id)
+
+    async def _digests(self) -> None:
+        now = self._now()
+        async with self.runtime.uow() as uow:
+            people = await uow.reminders.members_for_daily()
+        for member, user, team in people:
+            if self.stopping:
+                return
             if member.role != Role.MANAGER:
                 continue
             due = due_digest(team, now, member.digest_day)
             if due is None:
                 continue
-            async with self.runtime.uow() as uow:
-                if not await uow.reminders.claim_digest(member.id or 0, due.day):
-                    continue
-                await uow.commit()
-            t = self.runtime.i18n.translator(user.language, team.timezone)
-            text, keyboard, _ = await build_digest(
-                self.runtime, t, team, due.day, now, missed=due.missed
-            )
             try:
-                await send_digest(
-                    self.bot, user.id, text, keyboard, pace=partial(self.gate.wait, user.id)
-                )
-                await self.gate.wait(user.id)
-                await self.bot.send_photo(user.id, await funnel_picture(self.runtime, t, team))
-            except Forbidden:
-                async with self.runtime.uow() as uow:
-                    await uow.users.mark_blocked(user.id, True)
-                    await uow.commit()
-            except (NetworkError, BadRequest) as error:
-                log.warning("digest for %s not sent: %s", user.id, error)
+                await self._daily(member, user, team, DailyKind.DIGEST, due.day, missed=due.missed)
+            except Exception:
+                log.exception("digest for member %s failed", member.id)
 
-    # --- morning agenda and daily nudge ----------------------------------------------------------
-    async def _daily_messages(self) -> None:
-        now = self.runtime.clock.now()
+    async def _daily(
+        self,
+        member: Member,
+        user: User,
+        team: Team,
+        kind: DailyKind,
+        day: Any,
+        *,
+        missed: list[Any] | None = None,
+    ) -> None:
+        """Claim the day's message, render it, send the parts not sent yet, then mark it done.
+        A failure releases it for a later retry; the parts already out are not sent again."""
+        now = self._now()
         async with self.runtime.uow() as uow:
-            people = await uow.reminders.members_for_daily()
-        for member, user, team in people:
-            hours = hours_of(team)
-            if member.morning_agenda:
-                day = hours.agenda_due(now, member.agenda_sent_on)
-            else:
-                day = hours.agenda_due(now, member.nudge_sent_on)
-            if day is None:
-                continue
-            t = self.runtime.i18n.translator(user.language, team.timezone)
+            send = await uow.daily.take(
+                member.id or 0, kind, day, worker=self.worker, now=now, until=self._until()
+            )
+            await uow.commit()
+        if send is None:
+            return
+        try:
+            parts = await self._render_daily(member, user, team, kind, day, missed or [])
+        except Exception:
+            log.exception("daily %s for member %s could not be rendered", kind, member.id)
+            await self._daily_retry(send)
+            return
+        if parts is None:  # nothing to say today (the nudge with nothing slipping)
             async with self.runtime.uow() as uow:
-                plan = await load_day(uow, team, member.id or 0, now)
-                if not member.morning_agenda:
-                    plan = slipping(plan, now)
-                    if plan.empty:
-                        continue
-                if not await uow.reminders.claim_daily(
-                    member.id or 0, day, agenda=member.morning_agenda
-                ):
-                    continue
+                await uow.daily.give_up(send, worker=self.worker, status=SendStatus.CANCELLED)
                 await uow.commit()
-            if member.morning_agenda:
-                text, keyboard = day_message(t, plan, now, greeting=t._("🌅 Good morning!"))
+            return
+        try:
+            for index in range(send.parts_sent, len(parts)):
+                await _send_paced(self.gate, user.id, parts[index])
+                await self._mark(partial(_progress, send.id or 0, index + 1, self.worker))
+        except Undeliverable:
+            async with self.runtime.uow() as uow:
+                await uow.users.mark_blocked(user.id, True)
+                await uow.daily.give_up(send, worker=self.worker, status=SendStatus.CANCELLED)
+                await uow.commit()
+            return
+        except RetryAfter as error:
+            await self._daily_retry(send, _seconds(error.retry_after))
+            return
+        except TelegramError as error:
+            log.warning("daily %s to %s not sent: %s", kind, user.id, error)
+            await self._daily_retry(send)
+            return
+        await self._mark(lambda uow: uow.daily.done(send, worker=self.worker, now=self._now()))
+
+    async def _daily_retry(self, send: DailySend, wait: float | None = None) -> None:
+        async with self.runtime.uow() as uow:
+            if send.attempts >= DAILY_ATTEMPTS and wait is None:
+                await uow.daily.give_up(send, worker=self.worker, status=SendStatus.FAILED)
             else:
-                text, keyboard = day_message(
-                    t, plan, now, greeting=t._("👋 A few deals are slipping:")
+                delay = timedelta(seconds=wait) if wait is not None else backoff(send.attempts)
+                await uow.daily.release(
+                    send.id or 0, worker=self.worker, not_before=self._now() + delay
                 )
-            await self.gate.wait(user.id)
-            try:
-                await self.bot.send_message(user.id, text, reply_markup=keyboard)
-            except Forbidden:
-                async with self.runtime.uow() as uow:
-                    await uow.users.mark_blocked(user.id, True)
-                    await uow.commit()
-            except (NetworkError, BadRequest) as error:
-                log.warning("daily message to %s not sent: %s", user.id, error)
+            await uow.commit()
+
+    async def _render_daily(
+        self,
+        member: Member,
+        user: User,
+        team: Team,
+        kind: DailyKind,
+        day: Any,
+        missed: list[Any],
+    ) -> list[Callable[[], Awaitable[Any]]] | None:
+        """The day's message as the Bot API calls that send it, in order."""
+        now = self._now()
+        t = self.runtime.i18n.translator(user.language, team.timezone)
+        if kind == DailyKind.DIGEST:
+            text, keyboard, _ = await build_digest(self.runtime, t, team, day, now, missed=missed)
+            picture = await funnel_picture(self.runtime, t, team)
+            calls = _text_calls(self.bot, user.id, text, keyboard)
+            calls.append(partial(self.bot.send_photo, user.id, picture))
+            return calls
+        async with self.runtime.reader() as uow:
+            plan = await load_day(uow, team, member.id or 0, now)
+        if kind == DailyKind.NUDGE:
+            plan = slipping(plan, now)
+            if plan.empty:
+                return None
+            greeting = t._("👋 A few deals are slipping:")
+        else:
+            greeting = t._("🌅 Good morning!")
+        text, keyboard = day_message(t, plan, now, greeting=greeting)
+        return _text_calls(self.bot, user.id, text, keyboard)
+
+
+async def _progress(send_id: int, parts_sent: int, worker: str, uow: Any) -> None:
+    await uow.daily.progress(send_id, parts_sent, worker=worker)
+
+
+def _text_calls(
+    bot: Bot, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None
+) -> list[Callable[[], Awaitable[Any]]]:
+    """A long text as several messages, split between lines; the buttons ride on the last."""
+    parts = split_message(text)
+    marks = [keyboard if index == len(parts) - 1 else None for index in range(len(parts))]
+    return [
+        partial(bot.send_message, chat_id, part, reply_markup=mark)
+        for part, mark in zip(parts, marks, strict=True)
+    ]
 
 
 def _seconds(value: timedelta | float) -> float:

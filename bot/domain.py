@@ -156,6 +156,9 @@ EMAIL_MAX = 254
 NOTE_MAX = 2000
 COMMENT_MAX = 500
 NEXT_STEP_MAX = 200
+# The largest amount stored, in minor units (10^12 złoty, roubles, lei: `quick_entry` reads no
+# more); a team's sums stay far below what a 64-bit integer holds.
+MAX_AMOUNT_MINOR = 10**14
 
 # A stage move, a win or a resignation can be taken back this long after it (a mis-tap).
 UNDO_WINDOW_SECONDS = 60

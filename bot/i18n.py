@@ -15,6 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
+from babel.core import get_global
 from babel.dates import format_date, format_datetime, format_time, get_timezone_location
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -151,7 +152,18 @@ class Translator:
         return self.locale.territories.get(country.upper(), country.upper())
 
     def timezone_name(self, tz: str) -> str:
-        return get_timezone_location(ZoneInfo(tz), locale=self.locale)
+        """`Polska (Warszawa)`, `Россия (Москва)`: the country and the city, without CLDR's
+        "czas: …" / "…, летнее время" wrapping (which also names summer time in winter)."""
+        city = self.timezone_city(tz)
+        territory = get_global("zone_territories").get(tz)
+        country = self.locale.territories.get(territory) if territory else None
+        if not country or country == city:
+            return city
+        return f"{country} ({city})"
+
+    def timezone_city(self, tz: str) -> str:
+        """`Warszawa`, `Москва`: the zone's city, in this language."""
+        return str(get_timezone_location(ZoneInfo(tz), locale=self.locale, return_city=True))
 
 
 class I18n:

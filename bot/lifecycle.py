@@ -203,8 +203,11 @@ async def run(
     polling: bool = True,
     stop: asyncio.Event | None = None,
     handle_signals: bool = True,
+    before_stop: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Run `application` until SIGINT/SIGTERM (or until `stop` is set), then stop it in order.
+    `before_stop` runs first, the moment the stop is asked for (senders finish or give back
+    what they hold instead of working through a whole burst).
 
     `serve(stop)`, if given, runs beside the bot from the moment the bot has started; it must
     return soon after `stop` is set, and stops the bot when it ends by itself. With
@@ -229,6 +232,8 @@ async def run(
                     )
                 await _serve_until_stopped(stop, serve)
             finally:
+                if before_stop is not None:
+                    await before_stop()
                 await _stop(application)
         finally:
             if not application.running:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.clock import Clock, SystemClock
@@ -13,6 +15,8 @@ from bot.storage.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from bot.dispatcher import Dispatcher
+    from bot.jobs import JobWorker
+    from bot.leases import LeaseKeeper
 
 
 @dataclass
@@ -23,9 +27,21 @@ class Runtime:
     clock: Clock = field(default_factory=SystemClock)
     bot_username: str = ""
     dispatcher: Dispatcher | None = None
+    jobs: JobWorker | None = None
+    leases: LeaseKeeper | None = None
+    # Names this process's claims on shared work (never a pid: pids repeat across restarts
+    # and hosts); a new one at every start.
+    worker_id: str = field(default_factory=lambda: secrets.token_hex(8))
 
-    def uow(self, *, update_id: int | None = None) -> UnitOfWork:
-        return UnitOfWork(self.db.sessions, self.clock, update_id=update_id)
+    def uow(self, *, update_id: int | None = None, tap_key: str | None = None) -> UnitOfWork:
+        return UnitOfWork(self.db.sessions, self.clock, update_id=update_id, tap_key=tap_key)
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.lease_seconds)
+
+    def lease_until(self, now: datetime) -> datetime:
+        return now + self.lease
 
     def reader(self) -> UnitOfWork:
         """A unit of work for reading only (figures, reports): it never blocks writers."""

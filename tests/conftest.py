@@ -109,9 +109,18 @@ async def fake_telegram() -> AsyncIterator[FakeTelegram]:
     # Flood limits stay on (1 message a second per chat) with a burst that lets a scripted
     # user tap through screens as fast as a thumb would.
     fake = FakeTelegram(chat_burst=6)
+    # Every inline button that shares its row must fit a phone in every language (the fake
+    # records the ones that would be cut; see `FakeTelegram.check_button_widths`).
+    fake.check_button_widths = True
     await fake.start()
     yield fake
     await fake.stop()
+    if fake.wide_buttons:
+        pytest.fail(
+            "inline buttons too wide for their row (label, buttons in the row, language): "
+            f"{fake.wide_buttons}",
+            pytrace=False,
+        )
 
 
 @pytest.fixture

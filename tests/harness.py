@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from telegram import Update
-
-from bot.app import BotApplication, build_application, runtime_of
+from bot.app import BotApplication, build_application, runtime_of, stop_senders
 from bot.config import Settings
 from bot.i18n import Translator
+from bot.lifecycle import ALLOWED_UPDATES
 from bot.runtime import Runtime
 from tests.conftest import FakeClock
 from tests.fakes.telegram_server import FakeTelegram, FakeUser
@@ -18,7 +18,12 @@ from tests.fakes.telegram_server import FakeTelegram, FakeUser
 
 class BotRunner:
     def __init__(
-        self, fake: FakeTelegram, db_url: str, clock: FakeClock, admins: Iterable[int] = ()
+        self,
+        fake: FakeTelegram,
+        db_url: str,
+        clock: FakeClock,
+        admins: Iterable[int] = (),
+        **overrides: Any,
     ) -> None:
         self.fake = fake
         self.settings = Settings(
@@ -29,6 +34,7 @@ class BotRunner:
             bot_admins=frozenset(admins),
             # The tests drive the reminder tick themselves (`await runner.tick()`), with the clock.
             reminder_tick_seconds=3600,
+            **overrides,
         )
         self.clock = clock
         self.app: BotApplication | None = None
@@ -41,6 +47,12 @@ class BotRunner:
     def t(self, user: FakeUser) -> Translator:
         """The translator a user should be answered with (their language as the bot knows it)."""
         return self.runtime.i18n.translator(user.language_code or "en")
+
+    async def jobs_done(self) -> None:
+        """Wait until the background jobs this process started have finished."""
+        jobs = self.runtime.jobs
+        assert jobs is not None
+        await jobs.idle()
 
     async def tick(self) -> int:
         """One pass of the reminder dispatcher at the test clock's `now`."""
@@ -56,7 +68,7 @@ class BotRunner:
         await app.start()
         assert app.updater is not None
         await app.updater.start_polling(
-            poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
+            poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES
         )
         self.app = app
 
@@ -65,6 +77,7 @@ class BotRunner:
         if app is None:
             return
         assert app.updater is not None
+        await stop_senders(app)
         await app.updater.stop()
         await app.stop()
         await app.shutdown()

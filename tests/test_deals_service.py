@@ -438,11 +438,11 @@ async def test_managers_reassign_one_deal_or_everything_of_a_leaver(world: World
         == Problem.STALE
     )
     async with world.uow() as uow:
-        moved = await deals.reassign_all(
+        moved = await deals.hand_over(
             uow, world.boss, world.anna.id or 0, world.piotr.id or 0, world.clock.now()
         )
         await uow.commit()
-    assert moved == 2
+    assert moved.deals == 2
     async with world.uow() as uow:
         for deal_id in (first, second):
             view = await deals.load(uow, world.piotr, deal_id)

@@ -491,11 +491,11 @@ async def test_a_database_error_after_sending_neither_loses_nor_repeats_the_remi
     record = dispatcher._record_sent
     failures: list[object] = []
 
-    async def flaky(box: object, message: object) -> None:
+    async def flaky(items: object, message: object, late: bool) -> None:
         if not failures:
-            failures.append(box)
+            failures.append(items)
             raise OperationalError("UPDATE reminder", {}, Exception("database is locked"))
-        await record(box, message)  # type: ignore[arg-type]
+        await record(items, message, late)  # type: ignore[arg-type]
 
     monkeypatch.setattr(dispatcher, "_record_sent", flaky)
     clock.moment = WARSAW_1000_TUESDAY
@@ -506,7 +506,7 @@ async def test_a_database_error_after_sending_neither_loses_nor_repeats_the_remi
     for deal_id in (first, second):
         (reminder,) = await reminders_of(bot, deal_id)
         assert reminder.status == ReminderStatus.SENT
-    # Long after the claim timeout, nothing goes out again.
+    # Long after the lease would have run out, nothing goes out again.
     clock.moment = WARSAW_1000_TUESDAY + timedelta(minutes=10)
     assert await bot.tick() == 0
     await ania.expect_no_message(within=0.3)

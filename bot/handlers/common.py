@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
-from html import escape
+from datetime import datetime
+from html import escape, unescape
 from typing import Any, TypeAlias
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import Account, BotContext
@@ -20,7 +22,7 @@ from bot.i18n import Translator
 from bot.services.errors import Problem, RuleError
 from bot.services.teams import active_membership
 from bot.storage.models import User
-from bot.storage.unit_of_work import DuplicateUpdate
+from bot.storage.unit_of_work import DuplicateTap, DuplicateUpdate
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +135,29 @@ def manager_only(handler: Handler) -> Handler:
     return guarded
 
 
+def once_per_tap(handler: Handler) -> Handler:
+    """A button that acts (logs an activity, wins, resigns, moves, snoozes, closes a reminder)
+    acts once per tap: a second tap on the same button of the same message is answered
+    "Already done ✅" and writes nothing. The key (chat, message, button) is recorded in the
+    same transaction as the action (`ctx.db()`), and kept two days."""
+
+    @functools.wraps(handler)
+    async def guarded(update: Update, ctx: BotContext) -> None:
+        query = update.callback_query
+        if query is not None and query.message is not None and query.data:
+            raw = f"{query.message.chat.id}:{query.message.message_id}:{query.data}"
+            key = "tap:" + hashlib.sha1(raw.encode()).hexdigest()
+            async with ctx.runtime.uow() as uow:
+                seen = await uow.users.is_handled_tap(key)
+            if seen:
+                await acknowledge(update, problem_text(ctx.t, RuleError(Problem.ALREADY_DONE)))
+                return
+            ctx.tap_key = key
+        await handler(update, ctx)
+
+    return guarded
+
+
 def not_in_team_text(ctx: BotContext) -> str:
     t = ctx.t
     if ctx.me.lost_team is not None:
@@ -145,7 +170,10 @@ def not_in_team_text(ctx: BotContext) -> str:
 
 def problem_text(t: Translator, error: RuleError) -> str:
     """The translated answer to a broken rule."""
-    details = {key: h(value) for key, value in error.details.items()}
+    details = {
+        key: t.time(value) if isinstance(value, datetime) else h(value)
+        for key, value in error.details.items()
+    }
     texts = {
         Problem.NOT_ALLOWED_TO_CREATE: t._(
             "Only the bot's administrators can create teams here. "
@@ -192,6 +220,11 @@ def problem_text(t: Translator, error: RuleError) -> str:
         Problem.WHEN_UNREADABLE: t._(
             "I couldn't read that date. Try for example: tomorrow 10:00, 15.12 14:30, friday."
         ),
+        Problem.JOB_BUSY: t._("⏳ Already preparing one: it will come here when it is ready."),
+        Problem.JOB_LIMIT: t._(
+            "That's the most files a team can ask for in an hour. Try again after {at}."
+        ),
+        Problem.ALREADY_DONE: t._("Already done ✅"),
     }
     text = texts[error.problem]
     return text.format(**details) if details else text
@@ -273,6 +306,8 @@ async def answer(
             return None
         # A file, a photo or a message too old to reach has no text to edit into.
         if edit and isinstance(query.message, Message) and query.message.text is not None:
+            if _same_content(query.message, text, keyboard):
+                return query.message  # Telegram refuses an edit that changes nothing
             try:
                 edited = await query.edit_message_text(text, reply_markup=keyboard)
             except BadRequest as error:
@@ -287,6 +322,34 @@ async def answer(
     chat = update.effective_chat
     assert chat is not None
     return await ctx.bot.send_message(chat.id, text, reply_markup=keyboard)
+
+
+def plain_text(html: str) -> str:
+    """What Telegram shows of an HTML message: tags dropped, entities decoded, trimmed."""
+    return unescape(_ANY_TAG.sub("", html)).strip()
+
+
+_ANY_TAG = re.compile(r"<[^>]*>")
+
+
+def _same_content(message: Message, text: str, keyboard: InlineKeyboardMarkup | None) -> bool:
+    def buttons(markup: InlineKeyboardMarkup | None) -> object:
+        return markup.to_dict()["inline_keyboard"] if markup and markup.inline_keyboard else []
+
+    current = (
+        message.reply_markup if isinstance(message.reply_markup, InlineKeyboardMarkup) else None
+    )
+    return message.text == plain_text(text) and buttons(current) == buttons(keyboard)
+
+
+async def answer_long(
+    update: Update, ctx: BotContext, text: str, keyboard: InlineKeyboardMarkup | None = None
+) -> None:
+    """A text that may pass Telegram's 4,096 characters, as several messages split between
+    lines; the buttons ride on the last one."""
+    parts = split_message(text)
+    for index, part in enumerate(parts):
+        await answer(update, ctx, part, keyboard if index == len(parts) - 1 else None)
 
 
 async def acknowledge(update: Update, text: str | None = None, *, alert: bool = False) -> None:
@@ -307,19 +370,21 @@ def is_harmless(error: BadRequest) -> bool:
 
 
 async def notify(ctx: BotContext, user: User, text: str, **kwargs: Any) -> bool:
-    """Send to another user; one who blocked the bot is marked, and the rest goes on."""
+    """Best effort: send to another user (a join, a nudge, a duplicate phone); one who blocked
+    the bot is marked, and whatever goes wrong the actor's own action stands. Messages that
+    must arrive go through the notice table instead (see `bot.screens.notices`)."""
     try:
         await ctx.bot.send_message(user.id, text, **kwargs)
-    except BadRequest as error:
-        # "chat not found": they never opened the bot, or deleted the chat. The sender's own
-        # action has succeeded; this message simply cannot be delivered.
-        log.warning("could not notify %s: %s", user.id, error.message)
-        return False
     except Forbidden:
         async with ctx.runtime.uow() as uow:
             await uow.users.mark_blocked(user.id, True)
             await uow.commit()
         log.info("user %s blocked the bot; marked", user.id)
+        return False
+    except TelegramError as error:
+        # "chat not found" (they never opened the bot), a timeout, a 5xx, a 429: the sender's
+        # own action has succeeded; this message simply was not delivered.
+        log.warning("could not notify %s: %s", user.id, error)
         return False
     return True
 
@@ -337,6 +402,9 @@ async def run_rule(update: Update, ctx: BotContext, action: Callable[[], Awaitab
         # After a button tap the answer is a pop-up: the screen under it stays as it was.
         tapped = update.callback_query is not None
         await answer(update, ctx, problem_text(ctx.t, error), alert=tapped)
+        return False
+    except DuplicateTap:
+        await acknowledge(update, problem_text(ctx.t, RuleError(Problem.ALREADY_DONE)))
         return False
     except DuplicateUpdate:
         log.info("update %s replayed; its writes were already committed", ctx.update_id)

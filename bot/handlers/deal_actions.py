@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
 from bot.domain import COMMENT_MAX, NOTE_MAX, ActivityKind
-from bot.handlers.common import answer, h, member_only, run_rule
+from bot.handlers.common import answer, h, member_only, once_per_tap, run_rule
 from bot.handlers.deal_card import int_arg, me, show_card, show_choices
 from bot.handlers.deal_views import DEAL, field_label, money
 from bot.handlers.flows import begin, text_step
@@ -155,7 +155,10 @@ async def pick_activity(update: Update, ctx: BotContext) -> None:
             view = await deals.load_open(uow, me(ctx), int_arg(update))
         t = ctx.t
         buttons = [
-            button(activity_name(t, kind), data(ACTIVITY, "log", view.deal.id, kind))
+            button(
+                activity_name(t, kind),
+                data(ACTIVITY, "log", view.deal.id, kind, view.deal.version),
+            )
             for kind in ACTIVITY_NAMES
         ]
         text = t._("📞 What did you do with {name}?").format(name=h(view.client.name))
@@ -165,6 +168,7 @@ async def pick_activity(update: Update, ctx: BotContext) -> None:
 
 
 @member_only
+@once_per_tap
 async def log_activity(update: Update, ctx: BotContext) -> None:
     async def run() -> None:
         query = update.callback_query
@@ -177,7 +181,10 @@ async def log_activity(update: Update, ctx: BotContext) -> None:
                 view = await deals.load_open(uow, me(ctx), deal_id)
             await begin(ctx, ACTIVITY, "offer", deal_id=deal_id)
             text = ctx.t._("📄 What is the offer's value? For example 95 000.")
-            skip = button(ctx.t.pgettext("button", "⏭ Skip"), data(ACTIVITY, "nov", deal_id))
+            skip = button(
+                ctx.t.pgettext("button", "⏭ Skip"),
+                data(ACTIVITY, "nov", deal_id, view.deal.version),
+            )
             await answer(update, ctx, text, markup([skip], _back(ctx, view.deal.id)), edit=True)
             return
         await _log(update, ctx, deal_id, ActivityKind(kind), None)
@@ -200,6 +207,7 @@ async def _log(
 
 
 @member_only
+@once_per_tap
 async def offer_without_value(update: Update, ctx: BotContext) -> None:
     await run_rule(
         update, ctx, lambda: _log(update, ctx, int_arg(update), ActivityKind.OFFER_SENT, None)
@@ -217,25 +225,27 @@ async def receive_offer_value(update: Update, ctx: BotContext, state: Conversati
     await run_rule(update, ctx, run)
 
 
-# --- won -----------------------------------------------------------------------------------
+# --- won ------------------------------------------------------------------------------------
+# The amount waits in the flow state, never in a button: a button's data can be forged.
 @member_only
 async def ask_won(update: Update, ctx: BotContext) -> None:
     async def run() -> None:
         async with ctx.runtime.uow() as uow:
             view = await deals.load_open(uow, me(ctx), int_arg(update))
         t = ctx.t
-        await begin(ctx, WON, "value", deal_id=view.deal.id)
+        value = view.deal.value_minor
+        await begin(ctx, WON, "value", deal_id=view.deal.id, amount=value)
         text = t._(
             "✅ Contract signed with {name}? Send the final value, or confirm it below."
         ).format(name=h(view.client.name))
         keyboard = [_back(ctx, view.deal.id)]
-        if view.deal.value_minor:
+        if value:
             keyboard.insert(
                 0,
                 [
                     button(
-                        "✅ " + money(t, view.deal, view.deal.value_minor),
-                        data(WON, "ok", view.deal.id, view.deal.value_minor),
+                        "✅ " + money(t, view.deal, value),
+                        data(WON, "ok", view.deal.id, view.deal.version),
                     )
                 ],
             )
@@ -252,12 +262,18 @@ async def receive_won_value(update: Update, ctx: BotContext, state: Conversation
             raise RuleError(Problem.BAD_AMOUNT)
         async with ctx.runtime.uow() as uow:
             view = await deals.load_open(uow, me(ctx), int(state.data["deal_id"]))
+        await begin(ctx, WON, "value", deal_id=view.deal.id, amount=amount)
         t = ctx.t
         text = t._("Mark #{number} {name} as won for {value}?").format(
             number=view.deal.number, name=h(view.client.name), value=money(t, view.deal, amount)
         )
         keyboard = markup(
-            [button(t.pgettext("button", "✅ Yes, won"), data(WON, "ok", view.deal.id, amount))],
+            [
+                button(
+                    t.pgettext("button", "✅ Yes, won"),
+                    data(WON, "ok", view.deal.id, view.deal.version),
+                )
+            ],
             _back(ctx, view.deal.id),
         )
         await answer(update, ctx, text, keyboard)
@@ -266,9 +282,16 @@ async def receive_won_value(update: Update, ctx: BotContext, state: Conversation
 
 
 @member_only
+@once_per_tap
 async def confirm_won(update: Update, ctx: BotContext) -> None:
     async def run() -> None:
-        deal_id, amount = int_arg(update, 0), int_arg(update, 1)
+        deal_id = int_arg(update, 0)
+        state = ctx.flow
+        if state is None or state.flow != WON or state.data.get("deal_id") != deal_id:
+            raise RuleError(Problem.STALE)
+        amount = state.data.get("amount")
+        if not isinstance(amount, int):
+            raise RuleError(Problem.STALE)
         async with ctx.db() as uow:
             view, event = await deals.win(uow, me(ctx), deal_id, amount, ctx.runtime.clock.now())
             await uow.conversations.clear(ctx.me.user.id)

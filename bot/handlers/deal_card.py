@@ -10,19 +10,18 @@ from telegram import InlineKeyboardButton, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
-from bot.domain import DealStatus
+from bot.domain import DealStatus, NoticeKind
 from bot.handlers.common import (
     answer,
     display_name,
     h,
     member_only,
-    notify,
+    once_per_tap,
     run_rule,
-    translator_for,
 )
 from bot.handlers.deal_views import DEAL, card_keyboard, card_text, deal_button, event_line
 from bot.handlers.labels import stage_name
-from bot.keyboards import args, button, data, markup, pattern, rows
+from bot.keyboards import args, button, data, markup, named, parse_id, pattern, rows
 from bot.services import deals
 from bot.services.errors import Problem, RuleError
 from bot.storage.deals import DealView
@@ -40,10 +39,10 @@ def me(ctx: BotContext) -> Member:
 def int_arg(update: Update, index: int = 0) -> int:
     """An id from the callback data; anything else is a forged or stale button."""
     query = update.callback_query
-    value = args(query.data if query else None, index + 1)[index]
-    if not value.isdigit():
+    value = parse_id(args(query.data if query else None, index + 1)[index])
+    if value is None:
         raise RuleError(Problem.STALE)
-    return int(value)
+    return value
 
 
 async def show_card(
@@ -75,19 +74,6 @@ async def show_choices(
     await answer(update, ctx, text, markup(*rows(buttons, per_row), back), edit=True)
 
 
-async def send_card_to(ctx: BotContext, member: Member, view: DealView, intro: str) -> None:
-    """Send a card to another member (in their language), e.g. a new owner."""
-    async with ctx.runtime.uow() as uow:
-        user = await uow.users.get(member.user_id)
-    if user is None:
-        return
-    team = ctx.me.team
-    assert team is not None
-    t = translator_for(ctx, user, team.timezone)
-    text = f"{intro}\n\n{card_text(t, view, ctx.runtime.clock.now())}"
-    await notify(ctx, user, text, reply_markup=card_keyboard(t, view, member))
-
-
 @member_only
 async def open_card(update: Update, ctx: BotContext) -> None:
     """`d:o:<id>` sends the card as a new message; `d:c:<id>` redraws it in place."""
@@ -114,7 +100,7 @@ async def choose_stage(update: Update, ctx: BotContext) -> None:
         buttons = [
             button(
                 ("• " if stage.id == view.deal.stage_id else "") + stage_name(t, stage),
-                data(DEAL, "mv", deal_id, stage.id),
+                data(DEAL, "mv", deal_id, stage.id, view.deal.version),
             )
             for stage in stages
         ]
@@ -127,6 +113,7 @@ async def choose_stage(update: Update, ctx: BotContext) -> None:
 
 
 @member_only
+@once_per_tap
 async def move_stage(update: Update, ctx: BotContext) -> None:
     from bot.handlers.when_picker import ask_when
 
@@ -179,10 +166,12 @@ async def history(update: Update, ctx: BotContext) -> None:
             event_line(t, event, stages, reasons, view.deal)  # type: ignore[arg-type]
             for event in events
         ]
+        # Only deals the viewer may see: another salesperson's deal of the same client stays
+        # theirs.
         visible_others = [d for d in others if deals.may_see(me(ctx), d)]
-        if others:
+        if visible_others:
             lines += ["", t._("Other deals of this client:")]
-            for other in others:
+            for other in visible_others:
                 status = {DealStatus.OPEN: "🟢", DealStatus.WON: "✅", DealStatus.LOST: "❌"}[
                     DealStatus(other.status)
                 ]
@@ -214,8 +203,10 @@ async def choose_owner(update: Update, ctx: BotContext) -> None:
         deal_id = view.deal.id
         buttons = [
             button(
-                ("• " if p.member.id == view.deal.owner_member_id else "")
-                + display_name(p.user)[:40],
+                named(
+                    "• " if p.member.id == view.deal.owner_member_id else "",
+                    display_name(p.user),
+                ),
                 data(DEAL, "rt", deal_id, p.member.id),
             )
             for p in people
@@ -232,24 +223,25 @@ async def choose_owner(update: Update, ctx: BotContext) -> None:
 async def reassign(update: Update, ctx: BotContext) -> None:
     async def run() -> None:
         deal_id, member_id = int_arg(update, 0), int_arg(update, 1)
+        now = ctx.runtime.clock.now()
         async with ctx.db() as uow:
             before = await deals.load(uow, me(ctx), deal_id)
             previous_owner = before.deal.owner_member_id
-            view = await deals.reassign(uow, me(ctx), deal_id, member_id, ctx.runtime.clock.now())
-            await uow.commit()
-        await show_card(update, ctx, view)
-        if previous_owner != member_id and member_id != me(ctx).id:
-            team = ctx.me.team
-            assert team is not None
-            async with ctx.runtime.uow() as uow:
-                new_owner = await uow.teams.member_by_id(member_id)
-                new_user = await uow.users.get(new_owner.user_id) if new_owner else None
-            if new_owner and new_user:
-                nt = translator_for(ctx, new_user, team.timezone)
-                intro = nt._("👤 {manager} gave you deal #{number}.").format(
-                    manager=h(display_name(ctx.me.user)), number=view.deal.number
+            view = await deals.reassign(uow, me(ctx), deal_id, member_id, now)
+            told = previous_owner != member_id and member_id != me(ctx).id
+            if told:
+                await uow.notices.add(
+                    view.owner_user.id,
+                    NoticeKind.DEAL_REASSIGNED,
+                    now,
+                    team_id=view.deal.team_id,
+                    actor=me(ctx).id,
+                    deal=deal_id,
                 )
-                await send_card_to(ctx, new_owner, view, intro)
+            await uow.commit()
+        if told:
+            ctx.kick_notices()
+        await show_card(update, ctx, view)
 
     await run_rule(update, ctx, run)
 

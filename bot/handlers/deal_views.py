@@ -11,7 +11,7 @@ from bot.domain import DealStatus, EventKind
 from bot.handlers.common import display_name, h
 from bot.handlers.labels import activity_name, reason_name, stage_name
 from bot.i18n import Translator
-from bot.keyboards import button, data, markup
+from bot.keyboards import button, data, markup, named
 from bot.services.quick_entry import format_phone
 from bot.storage.deals import DealView
 from bot.storage.models import Client, Deal, DealEvent, LossReason, Member, Stage
@@ -107,7 +107,10 @@ def card_keyboard(
             [
                 button(t.pgettext("button", "➡️ Stage"), data(DEAL, "st", deal_id)),
                 button(t.pgettext("button", "📞 Activity"), data("da", "pick", deal_id)),
-                button(t.pgettext("button", "⏰ Next"), data("p", "n", deal_id, "menu")),
+                button(
+                    t.pgettext("button", "⏰ Next"),
+                    data("p", "n", deal_id, "menu", view.deal.version),
+                ),
             ],
             [
                 button(t.pgettext("button", "📝 Note"), data("dn", "ask", deal_id)),
@@ -129,7 +132,12 @@ def card_keyboard(
         )
         if view.deal.status == DealStatus.WON:
             rows.append(
-                [button(t.pgettext("button", "🚗 Handover date"), data("p", "h", deal_id, "menu"))]
+                [
+                    button(
+                        t.pgettext("button", "🚗 Handover date"),
+                        data("p", "h", deal_id, "menu", view.deal.version),
+                    )
+                ]
             )
     if viewer.role == "manager":
         rows.append([button(t.pgettext("button", "👤 Reassign"), data(DEAL, "ra", deal_id))])
@@ -157,7 +165,7 @@ def deal_line(t: Translator, deal: Deal, client: Client, stage: Stage, now: date
 
 
 def deal_button(deal: Deal, client: Client) -> InlineKeyboardButton:
-    return button(f"#{deal.number} {shorten(client.name, 28)}", data(DEAL, "o", deal.id))
+    return button(named(f"#{deal.number} ", client.name), data(DEAL, "o", deal.id))
 
 
 def event_line(

@@ -4,6 +4,7 @@ numbers as links to the card, a picture of the funnel; split cleanly when long."
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 
@@ -26,7 +27,7 @@ from bot.handlers.deal_views import deal_button, deal_line, deal_link, shorten
 from bot.handlers.labels import activity_name, reason_name, stage_name
 from bot.handlers.report_views import more, target_line
 from bot.i18n import Translator
-from bot.keyboards import args, button, data, markup, rows
+from bot.keyboards import ID, args, button, data, markup, named, parse_id, rows
 from bot.runtime import Runtime
 from bot.services.digest import day_period
 from bot.services.errors import Problem, RuleError
@@ -122,7 +123,7 @@ async def build_digest(
             )
         lines.append(line)
         if stats.overdue or stats.unplanned:
-            label = f"📋 {display_name(view.user)[:24]} ({stats.overdue + stats.unplanned})"
+            label = named("📋 ", display_name(view.user), f" ({stats.overdue + stats.unplanned})")
             buttons.append(button(label, data(DIGEST, "m", view.member.id)))
     if stuck:
         lines += [
@@ -209,14 +210,15 @@ async def send_digest(
 
 
 async def funnel_picture(runtime: Runtime, t: Translator, team: Team) -> bytes:
-    """Open deals at each stage of the pipeline, now."""
-    from bot.charts import funnel_png
+    """Open deals at each stage of the pipeline, now (drawn off the event loop)."""
+    from bot.charts import capped, funnel_png
 
     async with runtime.reader() as uow:
         counts = await uow.analytics.open_by_stage(team.id or 0)
         stages = await uow.teams.stages(team.id or 0)
     bars = [(stage_name(t, stage), counts.get(stage.id or 0, 0)) for stage in stages]
-    return funnel_png(t._("Open deals by stage"), bars)
+    bars = capped(bars, t.pgettext("stage", "Other stages"))
+    return await asyncio.to_thread(funnel_png, t._("Open deals by stage"), bars)
 
 
 @manager_only
@@ -302,22 +304,24 @@ async def nudge(update: Update, ctx: BotContext) -> None:
 
 async def _slipping(ctx: BotContext, update: Update) -> tuple[MemberView, list]:  # type: ignore[type-arg]
     query = update.callback_query
-    raw = args(query.data if query else None, 1)[0]
+    member_id = parse_id(args(query.data if query else None, 1)[0])
     manager = me(ctx)
-    if not raw.isdigit():
+    if member_id is None:
         raise RuleError(Problem.STALE)
     async with ctx.runtime.uow() as uow:
         people = {
             v.member.id: v for v in await uow.teams.members(manager.team_id, active_only=True)
         }
-        view = people.get(int(raw))
+        view = people.get(member_id)
         if view is None:
             raise RuleError(Problem.STALE)
-        slipping = await uow.analytics.slipping(manager.team_id, int(raw), ctx.runtime.clock.now())
+        slipping = await uow.analytics.slipping(
+            manager.team_id, member_id, ctx.runtime.clock.now()
+        )
     return view, slipping
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("digest", digest_command))
-    app.add_handler(CallbackQueryHandler(member_list, pattern=rf"^{DIGEST}:m:\d+$"))
-    app.add_handler(CallbackQueryHandler(nudge, pattern=rf"^{DIGEST}:n:\d+$"))
+    app.add_handler(CallbackQueryHandler(member_list, pattern=rf"^{DIGEST}:m:{ID}$"))
+    app.add_handler(CallbackQueryHandler(nudge, pattern=rf"^{DIGEST}:n:{ID}$"))

@@ -17,7 +17,7 @@ from bot.handlers.deal_views import DEAL_LINK_PREFIX, deal_button, deal_line
 from bot.handlers.flows import on_free_text
 from bot.handlers.labels import stage_name
 from bot.handlers.new_deal import offer_new_client
-from bot.keyboards import args, button, data, markup, rows
+from bot.keyboards import ID, args, button, data, markup, parse_id, rows
 from bot.services import deals
 from bot.services.errors import Problem, RuleError
 from bot.storage.teams import MemberView
@@ -25,7 +25,7 @@ from bot.storage.teams import MemberView
 LIST = "ls"
 PAGE_SIZE = 10
 SEARCH_LIMIT = 20
-NUMBER = re.compile(r"^#?(\d{1,9})$")
+NUMBER = re.compile(r"^#?([0-9]{1,9})$")
 
 
 @member_only
@@ -36,8 +36,7 @@ async def clients_command(update: Update, ctx: BotContext) -> None:
 @member_only
 async def clients_page(update: Update, ctx: BotContext) -> None:
     query = update.callback_query
-    page = args(query.data if query else None, 1)[0]
-    await _show_page(update, ctx, int(page) if page.isdigit() else 0)
+    await _show_page(update, ctx, parse_id(args(query.data if query else None, 1)[0]) or 0)
 
 
 @manager_only
@@ -51,10 +50,10 @@ async def member_deals(update: Update, ctx: BotContext) -> None:
     async def run() -> None:
         async with ctx.runtime.uow() as uow:
             views = {v.member.id: v for v in await uow.teams.members(me(ctx).team_id)}
-        view = views.get(int(raw_member)) if raw_member.isdigit() else None
+        view = views.get(parse_id(raw_member) or 0)
         if view is None:
             raise RuleError(Problem.STALE)
-        page = int(raw_page) if raw_page.isdigit() else 0
+        page = parse_id(raw_page) or 0
         await _show_page(update, ctx, page, view, edit=not opening)
 
     await run_rule(update, ctx, run)
@@ -192,10 +191,11 @@ async def open_deal_link(update: Update, ctx: BotContext, payload: str) -> None:
     number = payload.removeprefix(DEAL_LINK_PREFIX)
 
     async def run() -> None:
-        if not number.isdigit():
+        found = parse_id(number)
+        if found is None:
             raise RuleError(Problem.DEAL_NOT_FOUND)
         async with ctx.runtime.uow() as uow:
-            view = await deals.find_by_number(uow, me(ctx), int(number))
+            view = await deals.find_by_number(uow, me(ctx), found)
         await show_card(update, ctx, view, edit=False)
 
     await run_rule(update, ctx, run)
@@ -205,4 +205,6 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("clients", clients_command))
     app.add_handler(CommandHandler("find", find_command))
     app.add_handler(CallbackQueryHandler(clients_page, pattern=rf"^{LIST}:p:"))
-    app.add_handler(CallbackQueryHandler(member_deals, pattern=rf"^{LIST}:(?:m:\d+:\d+|o:\d+)$"))
+    app.add_handler(
+        CallbackQueryHandler(member_deals, pattern=rf"^{LIST}:(?:m:{ID}:{ID}|o:{ID})$")
+    )

@@ -9,12 +9,12 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
 from bot.domain import ActivityKind, DealStatus, ReminderKind
-from bot.handlers.common import answer, h, member_only, run_rule
+from bot.handlers.common import answer, display_name, h, member_only, once_per_tap, run_rule
 from bot.handlers.deal_card import int_arg, me, show_card
 from bot.handlers.deal_views import DEAL, shorten
 from bot.handlers.labels import ACTIVITY_NAMES, activity_name, stage_name
 from bot.i18n import Translator
-from bot.keyboards import args, button, data, markup, rows
+from bot.keyboards import args, button, data, markup, named, rows
 from bot.services import reminders
 from bot.services.dates import preset
 from bot.services.errors import Problem, RuleError
@@ -58,6 +58,12 @@ def reminder_text(t: Translator, item: DueReminder, *, late: bool) -> str:
         lines.append(f"📝 {h(shorten(deal.last_note, 300))}")
     if late:
         lines.append(t._("⌛ Late: it was due {when}").format(when=t.datetime(reminder.due_at)))
+    if item.leaver is not None:
+        lines.append(
+            t._("👤 A follow-up of {name}, whose access is off: /team hands it over.").format(
+                name=h(display_name(item.leaver))
+            )
+        )
     return "\n".join(lines)
 
 
@@ -92,7 +98,7 @@ def bundle_text(t: Translator, items: list[DueReminder]) -> str:
 def bundle_keyboard(items: list[DueReminder]) -> InlineKeyboardMarkup:
     buttons = [
         button(
-            f"⏰ #{item.deal.number} {shorten(item.client.name, 24)}",
+            named(f"⏰ #{item.deal.number} ", item.client.name),
             data(REMIND, "o", item.reminder.id),
         )
         for item in items
@@ -124,6 +130,7 @@ async def open_reminder(update: Update, ctx: BotContext) -> None:
 
 
 @member_only
+@once_per_tap
 async def done(update: Update, ctx: BotContext) -> None:
     """✅: what happened? An activity (then the next contact), won, or resign."""
 
@@ -144,7 +151,7 @@ async def done(update: Update, ctx: BotContext) -> None:
             await answer(update, ctx, header, keyboard, edit=True)
             return
         activities = [
-            button(activity_name(t, kind), data("da", "log", deal_id, kind))
+            button(activity_name(t, kind), data("da", "log", deal_id, kind, view.deal.version))
             for kind in ACTIVITY_NAMES
             if kind != ActivityKind.PRESENTATION
         ]
@@ -180,7 +187,7 @@ async def snooze_menu(update: Update, ctx: BotContext) -> None:
                 [
                     button(
                         t.pgettext("button", "📅 Pick a date"),
-                        data("p", "n", item.deal.id, "days"),
+                        data("p", "n", item.deal.id, "days", item.deal.version),
                     )
                 ]
             )
@@ -193,6 +200,7 @@ async def snooze_menu(update: Update, ctx: BotContext) -> None:
 
 
 @member_only
+@once_per_tap
 async def snooze(update: Update, ctx: BotContext) -> None:
     query = update.callback_query
     assert query is not None

@@ -12,16 +12,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardMarkup, InputFile, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
+from bot.domain import JobKind
 from bot.handlers import report_views as views
 from bot.handlers.common import (
-    acknowledge,
     answer,
     display_name,
-    h,
     member_only,
     run_rule,
     split_message,
@@ -29,14 +28,13 @@ from bot.handlers.common import (
 from bot.handlers.deal_card import me
 from bot.handlers.deal_views import deal_link
 from bot.handlers.flows import begin, finish, text_step
-from bot.handlers.labels import reason_name, stage_name
+from bot.handlers.jobs import queue_job
 from bot.i18n import Translator
-from bot.keyboards import args, button, data, markup, rows
+from bot.keyboards import args, button, data, markup, named, rows
 from bot.runtime import Runtime
 from bot.services import periods, report
 from bot.services.digest import day_period
 from bot.services.errors import Problem, RuleError
-from bot.services.export import workbook
 from bot.services.periods import ReportPeriod
 from bot.services.targets import month_progress
 from bot.storage.analytics import Period
@@ -275,7 +273,11 @@ async def _people(v: Viewer, period: ReportPeriod) -> tuple[list[str], Rows]:
     lines = views.people_lines(v.t, people, figures.members, losses)
     buttons = [
         button(
-            f"📋 {display_name(view.user)[:24]} ({figures.members[view.member.id or 0].open})",
+            named(
+                "📋 ",
+                display_name(view.user),
+                f" ({figures.members[view.member.id or 0].open})",
+            ),
             data(LIST, "o", view.member.id),
         )
         for view in people
@@ -311,64 +313,21 @@ async def render(
 
 @member_only
 async def comments_file(update: Update, ctx: BotContext) -> None:
-    """`rp:x:<period>`: every resignation of the period with its comment, as a spreadsheet."""
+    """`rp:x:<period>`: every resignation of the period with its comment, as a spreadsheet,
+    written in the background (`bot.jobs.exports`) and sent here."""
 
     async def run() -> None:
-        v = viewer(ctx)
-        t = v.t
+        t = ctx.t
         query = update.callback_query
-        today = t.local(v.runtime.clock.now()).date()
-        period = periods.from_code(args(query.data if query else None, 1)[0], today)
-        if period is None:
+        code = args(query.data if query else None, 1)[0]
+        if periods.from_code(code, t.local(ctx.runtime.clock.now()).date()) is None:
             raise RuleError(Problem.STALE)
-        current, _ = v.bounds(period)
-        async with v.runtime.reader() as uow:
-            stages = {s.id: s for s in await uow.teams.stages(v.team_id, include_retired=True)}
-            reasons = {
-                r.id: r for r in await uow.teams.loss_reasons(v.team_id, include_retired=True)
-            }
-            people = {
-                m.member.id: display_name(m.user) for m in await uow.teams.members(v.team_id)
-            }
-            lost = await uow.reporting.lost_deals(v.team_id, current, v.owner)
-        headers = [
-            t._("Number"),
-            t._("Client"),
-            t._("Loss reason"),
-            t._("Stage"),
-            t._("Owner"),
-            t._("Loss comment"),
-            t._("Resigned"),
-            t._("Value"),
-            t._("Currency"),
-            t._("Days from the first contact"),
-            t._("Bought before"),
-        ]
-        table = [
-            [
-                deal.number,
-                deal.client,
-                reason_name(t, reasons[deal.reason_id]) if deal.reason_id in reasons else None,
-                stage_name(t, stages[deal.stage_id]) if deal.stage_id in stages else None,
-                people.get(deal.owner_member_id),
-                deal.text,
-                deal.at,
-                deal.value_minor / 100 if deal.value_minor else None,
-                deal.currency,
-                round(deal.process_seconds / 86400, 1),
-                t._("yes") if deal.bought_before else t._("no"),
-            ]
-            for deal in lost
-        ]
-        book = workbook([(t._("Resignations"), headers, table)], t.tz)
-        chat = update.effective_chat
-        assert chat is not None
-        await acknowledge(update)
-        name = f"resignations-{period.first:%Y%m%d}-{period.last:%Y%m%d}.xlsx"
-        await ctx.bot.send_document(
-            chat.id,
-            InputFile(book, filename=name),
-            caption=t._("💬 Resignations {period}").format(period=h(views.span(t, period))),
+        await queue_job(
+            update,
+            ctx,
+            JobKind.LOSSES_FILE,
+            t._("📎 Preparing the file… I'll send it here when it is ready."),
+            period=code,
         )
 
     await run_rule(update, ctx, run)

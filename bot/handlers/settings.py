@@ -21,7 +21,7 @@ from bot.handlers.common import (
 from bot.handlers.flows import begin, text_step
 from bot.handlers.labels import reason_name, stage_name
 from bot.i18n import Translator
-from bot.keyboards import SETTINGS, args, button, data, markup, pattern, rows
+from bot.keyboards import ID, SETTINGS, args, button, data, markup, named, parse_id, pattern, rows
 from bot.services import pipeline
 from bot.services.errors import Problem, RuleError
 from bot.services.targets import parse_target, set_target
@@ -170,9 +170,10 @@ async def working_hours(update: Update, ctx: BotContext) -> None:
 
     async def change() -> None:
         if action != "wh":
-            if not raw.lstrip("-").isdigit():
+            magnitude = parse_id(raw.removeprefix("-"))
+            if magnitude is None:
                 raise RuleError(Problem.STALE)
-            value = int(raw)
+            value = -magnitude if raw.startswith("-") else magnitude
             async with ctx.db() as uow:
                 ctx.me.team = await adjust_working_hours(
                     uow,
@@ -200,7 +201,7 @@ def _choices(ctx: BotContext, setting: Setting) -> tuple[str, InlineKeyboardMark
     if setting == Setting.TIMEZONE:
         prompt = t._("Choose the time zone, or send its name, like Europe/Warsaw.")
         options = [
-            button(t.timezone_name(zone)[:40], data(SETTINGS, "set", setting, zone))
+            button(t.timezone_city(zone), data(SETTINGS, "set", setting, zone))
             for zone in COMMON_TIMEZONES
         ]
         return prompt, markup(*rows(options, 2), back)
@@ -219,7 +220,7 @@ def _choices(ctx: BotContext, setting: Setting) -> tuple[str, InlineKeyboardMark
             button(t.country_name(code)[:30], data(SETTINGS, "set", setting, code))
             for code in COMMON_COUNTRIES
         ]
-        return prompt, markup(*rows(options, 3), back)
+        return prompt, markup(*rows(options, 2), back)
     prompt = t._("At what hour should managers get the daily digest?")
     options = [
         button(f"{hour:02d}:00", data(SETTINGS, "set", setting, hour)) for hour in range(7, 23)
@@ -306,8 +307,9 @@ async def targets_screen(update: Update, ctx: BotContext) -> None:
     raw = args(query.data, 1)[0]
     async with ctx.runtime.uow() as uow:
         people = await uow.teams.members(team.id, active_only=True)
-    if raw.isdigit():
-        who = int(raw)
+    who_id = parse_id(raw)
+    if who_id is not None:
+        who = who_id
         if who and who not in {view.member.id for view in people}:
             await answer(update, ctx, problem_text(t, RuleError(Problem.STALE)), alert=True)
             return
@@ -336,7 +338,7 @@ async def targets_screen(update: Update, ctx: BotContext) -> None:
         own = _target_text(t, view.member.target_deals, view.member.target_minor, team.currency)
         lines.append(f"{name}: {own}")
         buttons.append(
-            button("🎯 " + display_name(view.user)[:28], data(SETTINGS, "tg", view.member.id))
+            button(named("🎯 ", display_name(view.user)), data(SETTINGS, "tg", view.member.id))
         )
     keyboard = markup(
         *rows(buttons[:40], 2), [button(t.pgettext("button", "◀️ Back"), data(SETTINGS, "show"))]
@@ -408,7 +410,7 @@ async def pipeline_screen(update: Update, ctx: BotContext) -> None:
             for e in found
         ]
         keyboard = markup(
-            *rows(buttons[:40], 2),
+            *rows(buttons[:40], 1),  # a team's own names can be long: one a row
             [button(t.pgettext("button", "➕ Add"), data(SETTINGS, "pa", kind))],
             [button(t.pgettext("button", "◀️ Back"), data(SETTINGS, "show"))],
         )
@@ -463,10 +465,11 @@ async def pipeline_change(update: Update, ctx: BotContext) -> None:
                 ),
             )
             return
-        if not raw_id.isdigit():
+        entry_id = parse_id(raw_id)
+        if entry_id is None:
             raise RuleError(Problem.STALE)
         if action == "pn":
-            await begin(ctx, SETTINGS, "pipe_name", kind=kind, entry_id=int(raw_id))
+            await begin(ctx, SETTINGS, "pipe_name", kind=kind, entry_id=entry_id)
             await answer(
                 update,
                 ctx,
@@ -477,12 +480,12 @@ async def pipeline_change(update: Update, ctx: BotContext) -> None:
             return
         async with ctx.db() as uow:
             if action == "pm":
-                await pipeline.move(uow, member, kind, int(raw_id), -1 if raw_value == "-1" else 1)  # type: ignore[arg-type]
+                await pipeline.move(uow, member, kind, entry_id, -1 if raw_value == "-1" else 1)  # type: ignore[arg-type]
             else:
-                await pipeline.set_retired(uow, member, kind, int(raw_id), raw_value == "1")  # type: ignore[arg-type]
+                await pipeline.set_retired(uow, member, kind, entry_id, raw_value == "1")  # type: ignore[arg-type]
             await uow.commit()
             found = await pipeline.entries(uow, member.team_id, kind)  # type: ignore[arg-type]
-        entry = next(e for e in found if e.id == int(raw_id))
+        entry = next(e for e in found if e.id == entry_id)
         await _entry_screen(update, ctx, kind, entry)
 
     await run_rule(update, ctx, change)
@@ -523,7 +526,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(ask_setting, pattern=pattern(SETTINGS, "ask")))
     app.add_handler(CallbackQueryHandler(set_by_button, pattern=pattern(SETTINGS, "set")))
     app.add_handler(CallbackQueryHandler(toggle_agenda, pattern=pattern(SETTINGS, "ag")))
-    app.add_handler(CallbackQueryHandler(targets_screen, pattern=r"^st:tg(:\d+)?$"))
+    app.add_handler(CallbackQueryHandler(targets_screen, pattern=rf"^st:tg(:{ID})?$"))
     app.add_handler(CallbackQueryHandler(pipeline_screen, pattern=r"^st:(pl|pe):"))
     app.add_handler(CallbackQueryHandler(pipeline_change, pattern=r"^st:(pa|pn|pm|pr):"))
-    app.add_handler(CallbackQueryHandler(working_hours, pattern=r"^st:(wh|wd|ws|we)(:-?\d+)?$"))
+    app.add_handler(CallbackQueryHandler(working_hours, pattern=rf"^st:(wh|wd|ws|we)(:-?{ID})?$"))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
-from bot.domain import Role
+from bot.domain import NoticeKind, Role
 from bot.handlers import commands_menu
 from bot.handlers.common import (
     answer,
@@ -14,14 +16,15 @@ from bot.handlers.common import (
     h,
     manager_only,
     member_only,
-    notify,
+    once_per_tap,
     run_rule,
-    translator_for,
 )
-from bot.keyboards import TEAM, args, button, data, markup, pattern, rows
+from bot.keyboards import ID, TEAM, args, button, data, markup, named, parse_id, pattern, rows
 from bot.services import teams
 from bot.services.errors import Problem, RuleError
+from bot.storage.models import Member, Team
 from bot.storage.teams import MemberView
+from bot.storage.unit_of_work import UnitOfWork
 
 PAGE_SIZE = 10
 
@@ -68,6 +71,28 @@ async def _team_screen(ctx: BotContext, page: int) -> tuple[str, InlineKeyboardM
             f"{_role_label(ctx, view)}{blocked}"
         )
     assert team.invite_code is not None
+    async with ctx.runtime.uow() as uow:
+        leavers = await uow.deals.pending_of_leavers(team.id)
+    names = {view.member.id: view for view in people}
+    leaver_buttons = []
+    if leavers:
+        waiting = sum(count for _, count in leavers)
+        lines += [
+            "",
+            t.ngettext(
+                "⏰ {n} reminder of people who left: hand it over.",
+                "⏰ {n} reminders of people who left: hand them over.",
+                waiting,
+            ).format(n=t.number(waiting)),
+        ]
+        leaver_buttons = [
+            button(
+                f"📦 {display_name(names[member_id].user)[:30]} ({count})",
+                data(TEAM, "ho", member_id),
+            )
+            for member_id, count in leavers
+            if member_id in names
+        ]
     lines += [
         "",
         t._("Invite link (works for everyone you send it to, until you make a new one):"),
@@ -76,7 +101,7 @@ async def _team_screen(ctx: BotContext, page: int) -> tuple[str, InlineKeyboardM
         t._("Tap a person to change their role or access."),
     ]
     people_buttons = [
-        button(f"{_role_icon(v)} {display_name(v.user)[:40]}", data(TEAM, "m", v.member.id))
+        button(named(f"{_role_icon(v)} ", display_name(v.user)), data(TEAM, "m", v.member.id))
         for v in shown
     ]
     paging = []
@@ -87,6 +112,7 @@ async def _team_screen(ctx: BotContext, page: int) -> tuple[str, InlineKeyboardM
     keyboard = markup(
         *rows(people_buttons, 2),
         paging,
+        *rows(leaver_buttons[:10], 1),
         [button(t.pgettext("button", "🔄 New invite link"), data(TEAM, "inv"))],
     )
     return "\n".join(lines), keyboard
@@ -102,8 +128,7 @@ async def team_command(update: Update, ctx: BotContext) -> None:
 async def show_page(update: Update, ctx: BotContext) -> None:
     query = update.callback_query
     assert query is not None
-    page = args(query.data, 1)[0]
-    text, keyboard = await _team_screen(ctx, int(page) if page.isdigit() else 0)
+    text, keyboard = await _team_screen(ctx, parse_id(args(query.data, 1)[0]) or 0)
     await answer(update, ctx, text, keyboard, edit=True)
 
 
@@ -111,21 +136,24 @@ async def _member_view(ctx: BotContext, raw_id: str) -> MemberView:
     """A member of the asking manager's team, or a stale-button error."""
     team = ctx.me.team
     assert team is not None and team.id is not None
-    if raw_id.isdigit():
+    member_id = parse_id(raw_id)
+    if member_id is not None:
         async with ctx.runtime.uow() as uow:
             for view in await uow.teams.members(team.id):
-                if view.member.id == int(raw_id):
+                if view.member.id == member_id:
                     return view
     raise RuleError(Problem.STALE)
 
 
-async def _open_deals(ctx: BotContext, member_id: int | None) -> int:
+async def _carried(ctx: BotContext, member_id: int | None) -> int:
+    """How many deals a hand-over of this member would move (open ones, and closed ones with
+    a pending reminder)."""
     async with ctx.runtime.uow() as uow:
-        return len(await uow.deals.owned_open(member_id or 0))
+        return len(await uow.deals.carried_by(member_id or 0))
 
 
 def _member_screen(
-    ctx: BotContext, view: MemberView, open_deals: int
+    ctx: BotContext, view: MemberView, carried: int
 ) -> tuple[str, InlineKeyboardMarkup]:
     t = ctx.t
     member = view.member
@@ -139,7 +167,11 @@ def _member_screen(
     if view.user.username:
         lines.append(f"@{h(view.user.username)}")
     lines.append(
-        t.ngettext("{n} open deal", "{n} open deals", open_deals).format(n=t.number(open_deals))
+        t.ngettext(
+            "{n} deal open or with a follow-up planned",
+            "{n} deals open or with a follow-up planned",
+            carried,
+        ).format(n=t.number(carried))
     )
     buttons = []
     if member.active and member.role == Role.SALESPERSON:
@@ -158,7 +190,7 @@ def _member_screen(
         buttons.append(
             button(t.pgettext("button", "✅ Give access back"), data(TEAM, "on", member.id))
         )
-    if open_deals:
+    if carried:
         buttons.append(
             button(t.pgettext("button", "📦 Hand over deals"), data(TEAM, "ho", member.id))
         )
@@ -175,7 +207,7 @@ async def show_member(update: Update, ctx: BotContext) -> None:
 
     async def show() -> None:
         view = await _member_view(ctx, args(query.data, 1)[0])
-        text, keyboard = _member_screen(ctx, view, await _open_deals(ctx, view.member.id))
+        text, keyboard = _member_screen(ctx, view, await _carried(ctx, view.member.id))
         await answer(update, ctx, text, keyboard, edit=True)
 
     await run_rule(update, ctx, show)
@@ -225,32 +257,39 @@ async def change_member(update: Update, ctx: BotContext) -> None:
                 member = await teams.deactivate(uow, actor, member_id, now)
             else:
                 member = await teams.reactivate(uow, actor, member_id)
+            changed = (before.role, before.active) != (member.role, member.active)
+            if changed and member.id != actor.id:
+                await _tell_member(uow, team, view.user.id, member, now)
             await uow.commit()
-        changed = (before.role, before.active) != (member.role, member.active)
+        if changed:
+            ctx.kick_notices()
         updated = MemberView(member, view.user)
         if member.id == actor.id:
             ctx.me.member = member if member.active else None
-        text, keyboard = _member_screen(ctx, updated, await _open_deals(ctx, member.id))
-        await answer(update, ctx, text, keyboard, edit=True)
+        carried = await _carried(ctx, member.id)
+        if action == "offok" and carried and member.id != actor.id:
+            # The leaver's deals and follow-ups need someone now: ask at once.
+            await _receiver_screen(update, ctx, updated)
+        else:
+            text, keyboard = _member_screen(ctx, updated, carried)
+            await answer(update, ctx, text, keyboard, edit=True)
         if changed:
             await commands_menu.sync_for(ctx, view.user, member)
-            if member.id != actor.id:
-                await _tell_member(ctx, updated)
 
     await run_rule(update, ctx, change)
 
 
-async def _tell_member(ctx: BotContext, view: MemberView) -> None:
-    team = ctx.me.team
-    assert team is not None
-    mt = translator_for(ctx, view.user, team.timezone)
-    if not view.member.active:
-        text = mt._("Your access to <b>{team}</b> has been turned off by a manager.")
-    elif view.member.role == Role.MANAGER:
-        text = mt._("👑 You are now a manager of <b>{team}</b>. /help shows what you can do.")
+async def _tell_member(
+    uow: UnitOfWork, team: Team, user_id: int, member: Member, now: datetime
+) -> None:
+    """A notice (sent by the dispatcher, in their language) about their new role or access."""
+    if not member.active:
+        kind = NoticeKind.ACCESS_OFF
+    elif member.role == Role.MANAGER:
+        kind = NoticeKind.ROLE_MANAGER
     else:
-        text = mt._("👤 You are now a salesperson in <b>{team}</b>.")
-    await notify(ctx, view.user, text.format(team=h(team.name)))
+        kind = NoticeKind.ROLE_SALESPERSON
+    await uow.notices.add(user_id, kind, now, team_id=team.id)
 
 
 @manager_only
@@ -288,34 +327,39 @@ async def renew_invite(update: Update, ctx: BotContext) -> None:
     await run_rule(update, ctx, renew)
 
 
+async def _receiver_screen(update: Update, ctx: BotContext, source: MemberView) -> None:
+    team = ctx.me.team
+    assert team is not None and team.id is not None
+    async with ctx.runtime.uow() as uow:
+        people = await uow.teams.members(team.id, active_only=True)
+    t = ctx.t
+    text = t._(
+        "📦 Who takes over the deals of {name}, with their follow-ups "
+        "(win-backs and handovers of closed deals too)?"
+    ).format(name=h(display_name(source.user)))
+    choices = [
+        button(named("", display_name(p.user)), data(TEAM, "hot", source.member.id, p.member.id))
+        for p in people
+        if p.member.id != source.member.id
+    ]
+    back = [button(t.pgettext("button", "◀️ Back"), data(TEAM, "m", source.member.id))]
+    await answer(update, ctx, text, markup(*rows(choices[:40], 2), back), edit=True)
+
+
 @manager_only
 async def choose_receiver(update: Update, ctx: BotContext) -> None:
-    """`tm:ho:<member>`: to whom a leaver's (or anyone's) open deals go."""
+    """`tm:ho:<member>`: to whom a leaver's (or anyone's) deals and follow-ups go."""
     query = update.callback_query
     assert query is not None
 
     async def choose() -> None:
-        source = await _member_view(ctx, args(query.data, 1)[0])
-        team = ctx.me.team
-        assert team is not None and team.id is not None
-        async with ctx.runtime.uow() as uow:
-            people = await uow.teams.members(team.id, active_only=True)
-        t = ctx.t
-        text = t._("📦 Who takes over the open deals of {name}, with their reminders?").format(
-            name=h(display_name(source.user))
-        )
-        choices = [
-            button(display_name(p.user)[:40], data(TEAM, "hot", source.member.id, p.member.id))
-            for p in people
-            if p.member.id != source.member.id
-        ]
-        back = [button(t.pgettext("button", "◀️ Back"), data(TEAM, "m", source.member.id))]
-        await answer(update, ctx, text, markup(*rows(choices[:40], 2), back), edit=True)
+        await _receiver_screen(update, ctx, await _member_view(ctx, args(query.data, 1)[0]))
 
     await run_rule(update, ctx, choose)
 
 
 @manager_only
+@once_per_tap
 async def hand_over(update: Update, ctx: BotContext) -> None:
     """`tm:hot:<from>:<to>`: every open deal and pending reminder moves in one step."""
     from bot.services import deals
@@ -330,29 +374,38 @@ async def hand_over(update: Update, ctx: BotContext) -> None:
         raw_from, raw_to = args(query.data, 2)[:2]
         source = await _member_view(ctx, raw_from)
         target = await _member_view(ctx, raw_to)
+        now = ctx.runtime.clock.now()
         async with ctx.db() as uow:
-            moved = await deals.reassign_all(
-                uow, actor, source.member.id or 0, target.member.id or 0, ctx.runtime.clock.now()
+            moved = await deals.hand_over(
+                uow, actor, source.member.id or 0, target.member.id or 0, now
             )
+            if (moved.deals or moved.reminders) and target.member.id != actor.id:
+                await uow.notices.add(
+                    target.user.id,
+                    NoticeKind.DEALS_HANDED_OVER,
+                    now,
+                    team_id=team.id,
+                    actor=actor.id,
+                    source=source.member.id,
+                    deals=moved.deals,
+                    reminders=moved.reminders,
+                )
             await uow.commit()
+        ctx.kick_notices()
         t = ctx.t
         done = t.ngettext(
-            "✅ {n} deal handed over to {name}.", "✅ {n} deals handed over to {name}.", moved
-        ).format(n=t.number(moved), name=h(display_name(target.user)))
+            "✅ {n} deal handed over to {name}.",
+            "✅ {n} deals handed over to {name}.",
+            moved.deals,
+        ).format(n=t.number(moved.deals), name=h(display_name(target.user)))
+        if moved.reminders:
+            done += "\n" + t.ngettext(
+                "⏰ {n} follow-up goes to {name} from now on.",
+                "⏰ {n} follow-ups go to {name} from now on.",
+                moved.reminders,
+            ).format(n=t.number(moved.reminders), name=h(display_name(target.user)))
         text, keyboard = _member_screen(ctx, source, 0)
         await answer(update, ctx, f"{done}\n\n{text}", keyboard, edit=True)
-        if moved and target.member.id != actor.id:
-            tt = translator_for(ctx, target.user, team.timezone)
-            note = tt.ngettext(
-                "📦 {manager} handed you {n} deal of {name}. /clients shows it.",
-                "📦 {manager} handed you {n} deals of {name}. /clients shows them.",
-                moved,
-            ).format(
-                manager=h(display_name(ctx.me.user)),
-                n=tt.number(moved),
-                name=h(display_name(source.user)),
-            )
-            await notify(ctx, target.user, note)
 
     await run_rule(update, ctx, move)
 
@@ -361,7 +414,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("team", team_command))
     app.add_handler(CallbackQueryHandler(show_page, pattern=pattern(TEAM, "list")))
     app.add_handler(CallbackQueryHandler(show_member, pattern=pattern(TEAM, "m")))
-    app.add_handler(CallbackQueryHandler(change_member, pattern=r"^tm:(mgr|sp|off|offok|on):\d+$"))
+    app.add_handler(
+        CallbackQueryHandler(change_member, pattern=rf"^tm:(mgr|sp|off|offok|on):{ID}$")
+    )
     app.add_handler(CallbackQueryHandler(renew_invite, pattern=r"^tm:(inv|invok)$"))
-    app.add_handler(CallbackQueryHandler(choose_receiver, pattern=r"^tm:ho:\d+$"))
-    app.add_handler(CallbackQueryHandler(hand_over, pattern=r"^tm:hot:\d+:\d+$"))
+    app.add_handler(CallbackQueryHandler(choose_receiver, pattern=rf"^tm:ho:{ID}$"))
+    app.add_handler(CallbackQueryHandler(hand_over, pattern=rf"^tm:hot:{ID}:{ID}$"))

@@ -13,7 +13,7 @@ from telegram.ext import Application, CommandHandler
 
 from bot.context import BotContext
 from bot.domain import DealStatus
-from bot.handlers.common import answer, member_only
+from bot.handlers.common import answer_long, member_only
 from bot.handlers.deal_card import me
 from bot.handlers.deal_views import deal_button, deal_line
 from bot.i18n import Translator
@@ -152,7 +152,7 @@ async def today_command(update: Update, ctx: BotContext) -> None:
     async with ctx.runtime.uow() as uow:
         day = await load_day(uow, team, me(ctx).id or 0, now)
     text, keyboard = day_message(ctx.t, day, now)
-    await answer(update, ctx, text, keyboard)
+    await answer_long(update, ctx, text, keyboard)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

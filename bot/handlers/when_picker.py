@@ -1,10 +1,12 @@
 """Choosing a moment with one thumb: buttons for the usual answers, a two-tap calendar, or free
 text in the user's language ("jutro 10:00", "завтра в 10", "mâine la 10", "15.12 14:30").
 
-Callback data: `p:<purpose>:<deal id>:<choice>`, purposes:
+Callback data: `p:<purpose>:<deal id>:<choice>:<deal version>`, purposes:
   n — the next contact of an open deal ("no date yet" allowed; the deal is then flagged),
   h — the handover of a won deal (a reminder, and a satisfaction call a week later),
   w — the win-back date of a resignation being recorded (reason and comment wait in the flow).
+The deal's version makes a tap on an old picker (the deal changed since it was shown) stale, so
+an old "Tomorrow morning" never moves a newer decision back.
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ from telegram import InlineKeyboardButton, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
-from bot.handlers.common import answer, h, member_only, run_rule
+from bot.handlers.common import answer, h, member_only, once_per_tap, run_rule
 from bot.handlers.deal_card import int_arg, me, show_card
 from bot.handlers.deal_views import DEAL
 from bot.handlers.flows import begin, text_step
-from bot.keyboards import args, button, data, markup, pattern, rows
+from bot.keyboards import args, button, data, markup, parse_id, pattern, rows
 from bot.services import deals
 from bot.services.dates import WhenError, later_today_hours, parse_when, preset
 from bot.services.errors import Problem, RuleError
@@ -63,13 +65,13 @@ def _question(ctx: BotContext, view: DealView, purpose: str) -> str:
 
 
 def _preset_rows(
-    ctx: BotContext, purpose: str, deal_id: int, suggested_days: int | None
+    ctx: BotContext, purpose: str, deal_id: int, version: int, suggested_days: int | None
 ) -> list[list[InlineKeyboardButton]]:
     t = ctx.t
     now = ctx.runtime.clock.now()
 
     def choice(label: str, value: str) -> InlineKeyboardButton:
-        return button(label, data(PICK, purpose, deal_id, value))
+        return button(label, data(PICK, purpose, deal_id, value, version))
 
     if purpose == "w":
         labels = {
@@ -139,7 +141,7 @@ async def ask_when(
     ):
         lines.append(t._("Planned now: {when}").format(when=t.datetime(view.deal.next_contact_at)))
     lines.append(t._("Tap a button or type it, for example: tomorrow 10:00, 15.12 14:30, friday."))
-    keyboard_rows = _preset_rows(ctx, purpose, deal_id, suggested_days)
+    keyboard_rows = _preset_rows(ctx, purpose, deal_id, view.deal.version, suggested_days)
     if (
         purpose == "n"
         and view.deal.next_contact_at
@@ -168,27 +170,34 @@ def _local_moment(ctx: BotContext, stamp: str) -> datetime:
     return local.astimezone(ZoneInfo("UTC"))
 
 
-async def _days_screen(update: Update, ctx: BotContext, purpose: str, deal_id: int) -> None:
+async def _days_screen(
+    update: Update, ctx: BotContext, purpose: str, deal_id: int, version: int
+) -> None:
     t = ctx.t
     today = t.local(ctx.runtime.clock.now()).date()
     buttons = [
         button(
-            format_skeleton("MMMEd", today + timedelta(days=offset), locale=t.locale),
+            # "niedz., 29.11": the weekday and a numeric date fit three to a row.
+            format_skeleton("MEd", today + timedelta(days=offset), locale=t.locale),
             data(
-                PICK, purpose, deal_id, "day" + (today + timedelta(days=offset)).strftime("%Y%m%d")
+                PICK,
+                purpose,
+                deal_id,
+                "day" + (today + timedelta(days=offset)).strftime("%Y%m%d"),
+                version,
             ),
         )
         for offset in range(PICK_DAYS)
     ]
     keyboard = markup(
         *rows(buttons, 3),
-        [button(t.pgettext("button", "◀️ Back"), data(PICK, purpose, deal_id, "menu"))],
+        [button(t.pgettext("button", "◀️ Back"), data(PICK, purpose, deal_id, "menu", version))],
     )
     await answer(update, ctx, t._("📅 Which day? Or type the date."), keyboard, edit=True)
 
 
 async def _hours_screen(
-    update: Update, ctx: BotContext, purpose: str, deal_id: int, day: str
+    update: Update, ctx: BotContext, purpose: str, deal_id: int, day: str, version: int
 ) -> None:
     t = ctx.t
     now = ctx.runtime.clock.now()
@@ -196,14 +205,14 @@ async def _hours_screen(
     buttons = [
         button(
             t.time(moment),
-            data(PICK, purpose, deal_id, "at" + f"{day}{t.local(moment).hour:02d}00"),
+            data(PICK, purpose, deal_id, "at" + f"{day}{t.local(moment).hour:02d}00", version),
         )
         for moment in moments
         if moment > now
     ]
     keyboard = markup(
         *rows(buttons, 4),
-        [button(t.pgettext("button", "◀️ Back"), data(PICK, purpose, deal_id, "days"))],
+        [button(t.pgettext("button", "◀️ Back"), data(PICK, purpose, deal_id, "days", version))],
     )
     day_label = t.date(moments[0])
     await answer(
@@ -216,13 +225,23 @@ async def _hours_screen(
 
 
 async def _apply(
-    update: Update, ctx: BotContext, purpose: str, deal_id: int, when: datetime | None
+    update: Update,
+    ctx: BotContext,
+    purpose: str,
+    deal_id: int,
+    when: datetime | None,
+    version: int | None = None,
 ) -> None:
-    """Store the chosen moment for its purpose and show the card."""
+    """Store the chosen moment for its purpose and show the card. A tapped button carries the
+    deal's version when it was shown: a deal changed since then makes the tap stale."""
     now = ctx.runtime.clock.now()
     state = ctx.flow
     flow_data = dict(state.data) if state is not None and state.flow == PICK else {}
     async with ctx.db() as uow:
+        if version is not None:
+            current = await uow.deals.get(deal_id)
+            if current is None or current.version != version:
+                raise RuleError(Problem.STALE)
         undo_event_id = None
         if purpose == "n":
             view = await deals.plan_next_contact(uow, me(ctx), deal_id, when, now)
@@ -250,6 +269,7 @@ async def _apply(
 
 
 @member_only
+@once_per_tap
 async def picked(update: Update, ctx: BotContext) -> None:
     query = update.callback_query
     assert query is not None
@@ -258,7 +278,7 @@ async def picked(update: Update, ctx: BotContext) -> None:
     async def run() -> None:
         if purpose not in PURPOSES:
             raise RuleError(Problem.STALE)
-        deal_id = int_arg(update, 0)
+        deal_id, version = int_arg(update, 0), int_arg(update, 2)
         choice = args(query.data, 2)[1]
         now = ctx.runtime.clock.now()
         tz = _team_tz(ctx)
@@ -269,13 +289,13 @@ async def picked(update: Update, ctx: BotContext) -> None:
             flow_data.pop("deal_id", None)
             await ask_when(update, ctx, view, purpose, flow_data=flow_data)
         elif choice == "days":
-            await _days_screen(update, ctx, purpose, deal_id)
-        elif choice.startswith("day") and choice[3:].isdigit():
-            await _hours_screen(update, ctx, purpose, deal_id, choice[3:])
+            await _days_screen(update, ctx, purpose, deal_id, version)
+        elif choice.startswith("day") and parse_id(choice[3:]) is not None:
+            await _hours_screen(update, ctx, purpose, deal_id, choice[3:], version)
         elif choice.startswith("at"):
-            await _apply(update, ctx, purpose, deal_id, _local_moment(ctx, choice[2:]))
+            await _apply(update, ctx, purpose, deal_id, _local_moment(ctx, choice[2:]), version)
         elif (choice == "none" and purpose == "n") or (choice == "never" and purpose == "w"):
-            await _apply(update, ctx, purpose, deal_id, None)
+            await _apply(update, ctx, purpose, deal_id, None, version)
         elif choice == "type":
             await answer(
                 update, ctx, ctx.t._("📅 Type the date, for example 15.03 or 15.03.2027.")
@@ -285,7 +305,7 @@ async def picked(update: Update, ctx: BotContext) -> None:
                 when = preset(choice, tz=tz, now=now, morning_hour=_morning(ctx))
             except ValueError as error:
                 raise RuleError(Problem.STALE) from error
-            await _apply(update, ctx, purpose, deal_id, when)
+            await _apply(update, ctx, purpose, deal_id, when, version)
 
     await run_rule(update, ctx, run)
 

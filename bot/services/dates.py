@@ -262,8 +262,8 @@ _PART_AFTERNOON = ("po poludniu", "popoludniu", "дня", "dupa-amiaza", "in the
 _PARTS = "|".join(re.escape(p) for p in sorted(_PART_AM + _PART_PM, key=len, reverse=True))
 _CLOCK = (
     rf"(?:(?P<prep>{_PREP})\s+|@\s*)?"
-    r"(?P<h>\d{1,2})"
-    r"(?:(?P<sep>[:.])(?P<m>\d{2})|(?P<hsuf>h)(?P<hm>\d{2})?)?"
+    r"(?P<h>[0-9]{1,2})"
+    r"(?:(?P<sep>[:.])(?P<m>[0-9]{2})|(?P<hsuf>h)(?P<hm>[0-9]{2})?)?"
     r"(?:\s*(?P<ampm>[ap])\.?m\.?"
     rf"|\s+(?P<part>{_PARTS})"
     r"|\s*(?P<unit>часов|часа|час|ч|godz\.?))?"
@@ -371,8 +371,8 @@ _WEEKDAY_WORDS: tuple[tuple[str, ...], ...] = (
 _WEEKDAYS: dict[str, int] = {w: i for i, words in enumerate(_WEEKDAY_WORDS) for w in words}
 _DAY_PREPS = frozenset({"w", "we", "в", "во", "on", "pe", "na", "на"})
 
-_NUMERIC_DATE = re.compile(r"(\d{1,2})([./-])(\d{1,2})(?:\2(\d{4}|\d{2}))?")
-_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_NUMERIC_DATE = re.compile(r"([0-9]{1,2})([./-])([0-9]{1,2})(?:\2([0-9]{4}|[0-9]{2}))?")
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _LETTERS = re.compile(r"[^\W\d_]{2}")
 _SUB_DAY_UNIT = re.compile(
     r"\b(?:hours?|hrs?|minutes?|mins?|godzin\w*|godz|minut\w*|min|час\w*|минут\w*|мин"
@@ -532,7 +532,7 @@ def _absolute_plan(value: datetime, period: str, tokens: list[str], today: date)
         return None
     if (months and value.month not in months) or (weekdays and value.weekday() not in weekdays):
         return None  # "pt 15 grudnia": 15 December 2026 is a Tuesday
-    numbers = [t for token in tokens for t in re.findall(r"\d+", token)]
+    numbers = [t for token in tokens for t in re.findall(r"[0-9]+", token)]
     if not any(len(n) == 4 for n in numbers):
         if len(numbers) > 1:
             raise WhenError(WhenError.UNREADABLE)  # "15 dec 27": a year or what?
@@ -544,7 +544,7 @@ def _uses_every_number(
     text: str, language: str, ctx: _Context, base: datetime, value: datetime
 ) -> bool:
     """Whether changing any number in `text` changes the reading (dateparser drops some)."""
-    for number in re.finditer(r"\d+", text):
+    for number in re.finditer(r"[0-9]+", text):
         bumped = f"{text[: number.start()]}{int(number[0]) + 1}{text[number.end() :]}"
         other = _dateparser(bumped, language, ctx, base)
         if other is not None and other[0] == value:

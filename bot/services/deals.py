@@ -18,6 +18,7 @@ from bot.domain import (
     COMMENT_MAX,
     COMPANY_MAX,
     EMAIL_MAX,
+    MAX_AMOUNT_MINOR,
     NEXT_STEP_MAX,
     NOTE_MAX,
     SATISFACTION_CALL_DAYS,
@@ -51,6 +52,12 @@ def clean_text(raw: str, limit: int, *, required: bool = True) -> str | None:
     return text
 
 
+def check_amount(amount_minor: int | None) -> None:
+    """A positive amount within the stored bound (buttons and typed text alike)."""
+    if amount_minor is not None and not 0 < amount_minor <= MAX_AMOUNT_MINOR:
+        raise RuleError(Problem.BAD_AMOUNT)
+
+
 def is_manager(member: Member) -> bool:
     return member.active and member.role == Role.MANAGER
 
@@ -68,6 +75,11 @@ async def load(uow: UnitOfWork, actor: Member, deal_id: int) -> DealView:
     view = await uow.deals.view(deal_id)
     assert view is not None
     return view
+
+
+async def load_any(uow: UnitOfWork, actor: Member, deal_id: int) -> DealView:
+    """For a manager: any deal of the team (also of a person who left)."""
+    return await load(uow, actor, deal_id)
 
 
 async def load_open(uow: UnitOfWork, actor: Member, deal_id: int) -> DealView:
@@ -172,8 +184,7 @@ async def create_deal(
             created_at=now,
         )
         await uow.deals.add(client)
-    if new.value_minor is not None and new.value_minor <= 0:
-        raise RuleError(Problem.BAD_AMOUNT)
+    check_amount(new.value_minor)
     note = clean_text(new.note or "", NOTE_MAX, required=False)
     stages = await uow.teams.stages(team.id)
     assert client.id is not None and actor.id is not None and stages[0].id is not None
@@ -249,8 +260,7 @@ async def log_activity(
     amount_minor: int | None = None,
 ) -> DealView:
     view = await load_open(uow, actor, deal_id)
-    if amount_minor is not None and amount_minor <= 0:
-        raise RuleError(Problem.BAD_AMOUNT)
+    check_amount(amount_minor)
     await _record(
         uow,
         view,
@@ -330,8 +340,9 @@ async def edit(
             raise RuleError(Problem.BAD_EMAIL)
         old, client.email, new = client.email, email, email
     elif field == "value":
-        if not isinstance(value, int) or value <= 0:
+        if not isinstance(value, int):
             raise RuleError(Problem.BAD_AMOUNT)
+        check_amount(value)
         old, deal.value_minor, new = deal.value_minor, value, value
     else:
         raise RuleError(Problem.STALE)
@@ -366,8 +377,7 @@ async def win(
 ) -> tuple[DealView, DealEvent]:
     """Contract signed, at its final value."""
     view = await load_open(uow, actor, deal_id)
-    if value_minor <= 0:
-        raise RuleError(Problem.BAD_AMOUNT)
+    check_amount(value_minor)
     deal = view.deal
     event = _event(
         view,
@@ -526,7 +536,7 @@ async def reassign(
     """A manager gives the deal (and its pending reminders) to another active member."""
     if not is_manager(actor):
         raise RuleError(Problem.STALE)
-    view = await load(uow, actor, deal_id)
+    view = await load_any(uow, actor, deal_id)
     new_owner = await uow.teams.member_by_id(new_owner_id)
     if new_owner is None or new_owner.team_id != actor.team_id or not new_owner.active:
         raise RuleError(Problem.STALE)
@@ -547,18 +557,37 @@ async def reassign(
     return await _reload(uow, deal_id)
 
 
-async def reassign_all(
+@dataclass(frozen=True)
+class HandOver:
+    deals: int  # open deals moved
+    reminders: int  # pending follow-ups moved (of open and closed deals)
+
+
+async def hand_over(
     uow: UnitOfWork, actor: Member, from_member_id: int, to_member_id: int, now: datetime
-) -> int:
-    """Hand every open deal of one member to another; returns how many moved."""
+) -> HandOver:
+    """Hand everything of one member to another: every open deal, and every deal with a pending
+    reminder (a win-back of a lost deal, the handover or satisfaction call of a won one), with
+    those reminders. A closed deal keeps the owner it was closed by in its history, so the
+    report still credits them; only who is reminded changes."""
     if not is_manager(actor):
         raise RuleError(Problem.STALE)
     source = await uow.teams.member_by_id(from_member_id)
-    if source is None or source.team_id != actor.team_id:
+    target = await uow.teams.member_by_id(to_member_id)
+    if (
+        source is None
+        or target is None
+        or source.team_id != actor.team_id
+        or target.team_id != actor.team_id
+        or not target.active
+        or source.id == target.id
+    ):
         raise RuleError(Problem.STALE)
-    moved = 0
-    for deal in await uow.deals.owned_open(from_member_id):
+    moved_deals = moved_reminders = 0
+    for deal in await uow.deals.carried_by(from_member_id):
         assert deal.id is not None
+        moved_reminders += await uow.deals.count_pending(deal.id, from_member_id)
+        if deal.status == DealStatus.OPEN:
+            moved_deals += 1
         await reassign(uow, actor, deal.id, to_member_id, now)
-        moved += 1
-    return moved
+    return HandOver(moved_deals, moved_reminders)

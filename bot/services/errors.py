@@ -28,6 +28,9 @@ class Problem(StrEnum):
     WHEN_PAST = "when_past"
     WHEN_UNREADABLE = "when_unreadable"
     STAGE_NOT_EMPTY = "stage_not_empty"
+    JOB_BUSY = "job_busy"
+    JOB_LIMIT = "job_limit"
+    ALREADY_DONE = "already_done"
 
 
 class RuleError(Exception):

@@ -20,12 +20,12 @@ from bot.storage.analytics import Period
 NAMED = ("today", "week", "month", "last_month", "quarter")
 # A typed range may span up to about two years (a longer one is surely a typo).
 LONGEST_RANGE_DAYS = 731
-_CODE = re.compile(r"^(\d{8})-(\d{8})$")
+_CODE = re.compile(r"^([0-9]{8})-([0-9]{8})$")
 _DATE_TOKEN = re.compile(
-    r"(?<!\d)(?:(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})[./](\d{1,2})(?:[./](\d{4}|\d{2}))?)(?!\d)"
+    r"(?<![0-9])(?:([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})|([0-9]{1,2})[./]([0-9]{1,2})(?:[./]([0-9]{4}|[0-9]{2}))?)(?![0-9])"
 )
 _WORD = re.compile(r"[^\W\d_]+")
-_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+_YEAR = re.compile(r"(?<![0-9])([0-9]{4})(?![0-9])")
 
 
 @dataclass(frozen=True)

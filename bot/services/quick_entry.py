@@ -226,7 +226,12 @@ def _phone_groups_plausible(pieces: list[str], following: str) -> bool:
     if _digit_count(following) < 2 and not following.startswith("("):
         return False  # only a leading `8`/`0` stands alone
     prefixed = pieces[0][0] in "+(0" or pieces[0] == "8"
-    if not prefixed and following.isdigit() and 1900 <= int(following) <= 2099:
+    if (
+        not prefixed
+        and following.isascii()
+        and following.isdigit()
+        and 1900 <= int(following) <= 2099
+    ):
         return False  # `95 000 2019`: a price and a year, however valid as a phone
     if _digit_count(following) > 4:
         return all(_digit_count(piece) <= 3 or piece[0] in "+(0" for piece in pieces)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
 
 from bot.domain import DealStatus, ReminderKind, ReminderStatus
 from bot.services import deals
@@ -18,13 +19,11 @@ from bot.services.errors import Problem, RuleError
 from bot.services.working_hours import WorkingHours
 from bot.storage.deals import DealView
 from bot.storage.models import Member, Reminder, Team
-from bot.storage.reminders import DueReminder
+from bot.storage.reminders import DueReminder, Recheck
 from bot.storage.unit_of_work import UnitOfWork
 
 # Due longer ago than this when it goes out: marked late (the bot was down or the queue long).
 LATE_AFTER = timedelta(minutes=10)
-# A claim older than this belongs to a sender that died: the reminder is sent again.
-SENDING_TIMEOUT = timedelta(seconds=90)
 AUTOMATIC = frozenset({ReminderKind.WINBACK, ReminderKind.SATISFACTION})
 MAX_BACKOFF = timedelta(minutes=10)
 
@@ -85,6 +84,28 @@ def plan_delivery(items: list[DueReminder], now: datetime) -> DeliveryPlan:
             if not queues[chat_id]:
                 del queues[chat_id]
     return plan
+
+
+class RecheckVerdict(Enum):
+    SEND = "send"
+    ROUTE = "route"  # the deal has another owner now: to them, on the next pass
+    DROP = "drop"  # the deal was closed, reopened or rescheduled: this reminder is void
+
+
+def recheck_verdict(now: Recheck, planned: DueReminder) -> RecheckVerdict:
+    """Whether a claimed reminder still goes out as planned, right before the send."""
+    if now.member_id != planned.reminder.member_id or now.member_id != now.owner_member_id:
+        return RecheckVerdict.ROUTE  # reassigned or handed over since it was claimed
+    kind = ReminderKind(now.kind)
+    if kind == ReminderKind.NEXT_CONTACT:
+        valid = now.status == DealStatus.OPEN and now.next_contact_at == now.due_at
+    elif kind == ReminderKind.WINBACK:
+        valid = now.status == DealStatus.LOST and now.winback_at == now.due_at
+    elif kind == ReminderKind.HANDOVER:
+        valid = now.status == DealStatus.WON and now.handover_at == now.due_at
+    else:
+        valid = now.status == DealStatus.WON
+    return RecheckVerdict.SEND if valid else RecheckVerdict.DROP
 
 
 def backoff(attempts: int) -> timedelta:

@@ -95,7 +95,7 @@ async def month_progress(
 
 def parse_target(text: str) -> tuple[int, int | None]:
     """`12` (sales) or `12 1 200 000` / `12; 1,2 mln` (sales and money)."""
-    match = re.match(r"^\s*(\d{1,4})(?:\s*[;,/]?\s+(.+))?\s*$", text)
+    match = re.match(r"^\s*([0-9]{1,4})(?:\s*[;,/]?\s+(.+))?\s*$", text)
     if match is None or int(match.group(1)) <= 0:
         raise RuleError(Problem.BAD_VALUE)
     money = None

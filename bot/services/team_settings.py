@@ -68,7 +68,7 @@ def clean_country(raw: str) -> str:
 
 def clean_hour(raw: str) -> int:
     text = raw.strip().split(":")[0]
-    if not text.isdigit() or not 0 <= int(text) <= 23:
+    if not (text.isascii() and text.isdigit()) or not 0 <= int(text) <= 23:
         raise RuleError(Problem.BAD_VALUE)
     return int(text)
 

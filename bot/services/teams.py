@@ -206,6 +206,7 @@ async def deactivate(uow: UnitOfWork, actor: Member, member_id: int, now: dateti
     # The user keeps pointing at the team, so they are told whose access ended; with the
     # membership inactive they can no longer see anything of it.
     target.active, target.deactivated_at = False, now
+    target.deactivated_by_member_id = actor.id
     await uow.teams.save(target)
     return target
 
@@ -219,6 +220,7 @@ async def reactivate(uow: UnitOfWork, actor: Member, member_id: int) -> Member:
     if await active_membership(uow, user) is not None:
         raise RuleError(Problem.ALREADY_IN_TEAM)
     target.active, target.deactivated_at = True, None
+    target.deactivated_by_member_id = None
     target.role = Role.SALESPERSON
     user.team_id = target.team_id
     await uow.teams.save(target, user)

@@ -22,7 +22,7 @@ from bot.domain import (
     ReminderKind,
     ReminderStatus,
 )
-from bot.storage.expressions import not_undone
+from bot.storage.expressions import money_sum, not_undone
 from bot.storage.models import Client, Deal, DealEvent, Reminder, Stage
 
 # A reminder still waiting for its owner to act on it.
@@ -162,7 +162,7 @@ class AnalyticsRepository(AggregateQueries):
                 col(DealEvent.from_stage_id),
                 col(Deal.currency),
                 func.count(),
-                func.coalesce(func.sum(DealEvent.amount_minor), 0),
+                money_sum(col(DealEvent.amount_minor)),
             )
             .join(Deal, col(Deal.id) == col(DealEvent.deal_id))
             .where(*live, col(DealEvent.kind).in_([EventKind.WON, EventKind.LOST]))

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_, update
+from sqlalchemy import ColumnElement, and_, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,6 +24,10 @@ class DealView:
     owner: Member
     owner_user: User
     loss_reason: LossReason | None = None
+
+
+# Reminders that have not gone out yet: waiting, or held by a sender right now.
+WAITING = (ReminderStatus.PENDING, ReminderStatus.SENDING)
 
 
 def _escape_like(text: str) -> str:
@@ -142,6 +146,58 @@ class DealRepository:
         query = query.order_by(col(Deal.status) != DealStatus.OPEN, col(Deal.number).desc())
         return list(await self.session.exec(query.limit(limit)))
 
+    async def carried_by(self, member_id: int) -> list[Deal]:
+        """The member's open deals, and any deal with a pending reminder of theirs."""
+        reminded = (
+            select(col(Reminder.deal_id))
+            .where(
+                col(Reminder.member_id) == member_id,
+                col(Reminder.status).in_(WAITING),
+            )
+            .scalar_subquery()
+        )
+        rows = await self.session.exec(
+            select(Deal)
+            .where(
+                or_(
+                    and_(
+                        col(Deal.owner_member_id) == member_id, col(Deal.status) == DealStatus.OPEN
+                    ),
+                    col(Deal.id).in_(reminded),
+                )
+            )
+            .order_by(col(Deal.number))
+        )
+        return list(rows)
+
+    async def count_pending(self, deal_id: int, member_id: int) -> int:
+        result = await self.session.exec(
+            select(func.count())
+            .select_from(Reminder)
+            .where(
+                col(Reminder.deal_id) == deal_id,
+                col(Reminder.member_id) == member_id,
+                col(Reminder.status).in_(WAITING),
+            )
+        )
+        return int(result.one())
+
+    async def pending_of_leavers(self, team_id: int) -> list[tuple[int, int]]:
+        """(member id, reminders) of the team's people whose access is off and who still have
+        pending reminders: nobody was picked to take them over yet."""
+        rows = await self.session.exec(
+            select(col(Reminder.member_id), func.count())
+            .join(Member, col(Member.id) == col(Reminder.member_id))
+            .where(
+                col(Reminder.team_id) == team_id,
+                col(Reminder.status).in_(WAITING),
+                col(Member.active).is_(False),
+            )
+            .group_by(col(Reminder.member_id))
+            .order_by(col(Reminder.member_id))
+        )
+        return [(int(member), int(count)) for member, count in rows]
+
     async def owned_open(self, member_id: int) -> list[Deal]:
         rows = await self.session.exec(
             select(Deal).where(Deal.owner_member_id == member_id, Deal.status == DealStatus.OPEN)
@@ -182,23 +238,24 @@ class DealRepository:
 
     # --- reminders ---------------------------------------------------------------------
     async def cancel_reminders(self, deal_id: int, kinds: Sequence[str]) -> None:
+        """Waiting reminders of these kinds are void, also one a sender holds right now (its
+        check before the send then drops it)."""
         await self.session.exec(
             update(Reminder)
             .where(
                 col(Reminder.deal_id) == deal_id,
                 col(Reminder.kind).in_(kinds),
-                col(Reminder.status) == ReminderStatus.PENDING,
+                col(Reminder.status).in_(WAITING),
             )
             .values(status=ReminderStatus.CANCELLED)
         )
 
     async def move_reminders(self, deal_id: int, member_id: int) -> None:
+        """Waiting reminders go to the deal's new owner (one being sent is re-routed by the
+        sender's check before the send)."""
         await self.session.exec(
             update(Reminder)
-            .where(
-                col(Reminder.deal_id) == deal_id,
-                col(Reminder.status) == ReminderStatus.PENDING,
-            )
+            .where(col(Reminder.deal_id) == deal_id, col(Reminder.status).in_(WAITING))
             .values(member_id=member_id)
         )
 
@@ -212,5 +269,6 @@ class DealRepository:
 
     async def touch(self, deal: Deal, now: datetime) -> None:
         deal.updated_at = now
+        deal.version += 1
         self.session.add(deal)
         await self.session.flush()

@@ -9,10 +9,13 @@ from datetime import date, datetime
 from typing import TypeVar
 
 from sqlalchemy import and_, or_, update
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain import DealStatus, ReminderStatus
+from bot.domain import DealStatus, ReminderStatus, Role
+from bot.storage import leases
+from bot.storage.leases import claimable
 from bot.storage.models import Client, Deal, Member, Reminder, Stage, Team, User
 
 _Row = TypeVar("_Row", User, Team, Stage)
@@ -20,7 +23,8 @@ _Row = TypeVar("_Row", User, Team, Stage)
 
 @dataclass
 class DueReminder:
-    """A reminder with everything needed to decide about it and to render it."""
+    """A reminder with everything needed to decide about it and to render it. `user` is who
+    gets it: its member's user, or a manager's when it belongs to someone who left (`leaver`)."""
 
     reminder: Reminder
     deal: Deal
@@ -29,6 +33,22 @@ class DueReminder:
     member: Member
     user: User
     team: Team
+    leaver: User | None = None
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """A claimed reminder and its deal as they are right before the send."""
+
+    id: int
+    kind: str
+    member_id: int
+    due_at: datetime
+    owner_member_id: int
+    status: str
+    next_contact_at: datetime | None
+    winback_at: datetime | None
+    handover_at: datetime | None
 
 
 class ReminderRepository:
@@ -38,19 +58,9 @@ class ReminderRepository:
     async def get(self, reminder_id: int) -> Reminder | None:
         return await self.session.get(Reminder, reminder_id)
 
-    async def reclaim_stale(self, older_than: datetime) -> None:
-        """Claims left by a sender that died (SIGKILL, power cut) go back to the queue."""
-        await self.session.exec(
-            update(Reminder)
-            .where(
-                col(Reminder.status) == ReminderStatus.SENDING,
-                col(Reminder.claimed_at) < older_than,
-            )
-            .values(status=ReminderStatus.PENDING)
-        )
-
     async def due(self, now: datetime, limit: int) -> list[DueReminder]:
-        """Pending reminders due by `now` for people who can receive them, oldest first."""
+        """Reminders due by `now` that can be sent (waiting, or held under an expired lease),
+        for people who can receive them, oldest first."""
         query = (
             select(Reminder, Deal, Client, Member)
             .join(Deal, col(Deal.id) == col(Reminder.deal_id))
@@ -58,9 +68,8 @@ class ReminderRepository:
             .join(Member, col(Member.id) == col(Reminder.member_id))
             .join(User, col(User.id) == col(Member.user_id))
             .where(
-                col(Reminder.status) == ReminderStatus.PENDING,
                 col(Reminder.due_at) <= now,
-                or_(col(Reminder.not_before).is_(None), col(Reminder.not_before) <= now),
+                claimable(Reminder, now),
                 col(Member.active).is_(True),
                 # In SQL, before the LIMIT: people who blocked the bot must not starve the rest.
                 col(User.bot_blocked).is_(False),
@@ -68,7 +77,62 @@ class ReminderRepository:
             .order_by(col(Reminder.due_at), col(Reminder.id))
             .limit(limit)
         )
+        return await self._due_items(list(await self.session.exec(query)))
+
+    async def due_of_leavers(self, now: datetime, limit: int) -> list[DueReminder]:
+        """Due reminders of people whose access is off and whose reminders were not handed to
+        anyone yet: each goes once to one manager of their team (the one who turned the access
+        off, else the longest-serving active manager), who can act on it or hand them over."""
+        query = (
+            select(Reminder, Deal, Client, Member)
+            .join(Deal, col(Deal.id) == col(Reminder.deal_id))
+            .join(Client, col(Client.id) == col(Deal.client_id))
+            .join(Member, col(Member.id) == col(Reminder.member_id))
+            .where(
+                col(Reminder.due_at) <= now,
+                claimable(Reminder, now),
+                col(Member.active).is_(False),
+            )
+            .order_by(col(Reminder.due_at), col(Reminder.id))
+            .limit(limit)
+        )
         rows = list(await self.session.exec(query))
+        if not rows:
+            return []
+        teams = {member.team_id for _, _, _, member in rows}
+        managers = await self.session.exec(
+            select(Member, User)
+            .join(User, col(User.id) == col(Member.user_id))
+            .where(
+                col(Member.team_id).in_(teams),
+                col(Member.active).is_(True),
+                col(Member.role) == Role.MANAGER,
+                col(User.bot_blocked).is_(False),
+            )
+            .order_by(col(Member.joined_at), col(Member.id))
+        )
+        by_id: dict[int, tuple[Member, User]] = {}
+        first_of_team: dict[int, tuple[Member, User]] = {}
+        for manager, user in managers:
+            by_id[manager.id or 0] = (manager, user)
+            first_of_team.setdefault(manager.team_id, (manager, user))
+        leavers = await self._by_id(User, {member.user_id for _, _, _, member in rows})
+        items = await self._due_items(rows)
+        routed = []
+        for item in items:
+            target = by_id.get(item.member.deactivated_by_member_id or 0) or first_of_team.get(
+                item.member.team_id
+            )
+            if target is None:
+                continue  # nobody can receive it now; it waits
+            item.leaver = leavers[item.member.user_id]
+            item.member, item.user = target
+            routed.append(item)
+        return routed
+
+    async def _due_items(
+        self, rows: list[tuple[Reminder, Deal, Client, Member]]
+    ) -> list[DueReminder]:
         users = await self._by_id(User, {member.user_id for _, _, _, member in rows})
         teams = await self._by_id(Team, {member.team_id for _, _, _, member in rows})
         stages = await self._by_id(Stage, {deal.stage_id for _, deal, _, _ in rows})
@@ -97,38 +161,77 @@ class ReminderRepository:
                 update(Reminder).where(col(Reminder.id).in_(reminder_ids)).values(not_before=until)
             )
 
-    async def claim(self, reminder_ids: Sequence[int], now: datetime) -> list[int]:
-        """Take pending reminders for sending; a row another sender took first is skipped."""
-        if not reminder_ids:
-            return []
-        result = await self.session.exec(
-            update(Reminder)
-            .where(
-                col(Reminder.id).in_(reminder_ids),
-                col(Reminder.status) == ReminderStatus.PENDING,
-            )
-            .values(
-                status=ReminderStatus.SENDING,
-                claimed_at=now,
-                attempts=col(Reminder.attempts) + 1,
-            )
-            .returning(col(Reminder.id))
-        )
-        return [int(row[0]) for row in result]
-
-    async def mark_sent(self, reminder_id: int, now: datetime, message_id: int | None) -> None:
-        await self.session.exec(
-            update(Reminder)
-            .where(col(Reminder.id) == reminder_id, col(Reminder.status) == ReminderStatus.SENDING)
-            .values(status=ReminderStatus.SENT, sent_at=now, chat_message_id=message_id)
+    async def claim(
+        self, reminder_ids: Sequence[int], *, worker: str, now: datetime, until: datetime
+    ) -> list[int]:
+        """Take due reminders for sending; a row another sender holds is skipped."""
+        return await leases.claim(
+            self.session,
+            Reminder,
+            reminder_ids,
+            worker=worker,
+            now=now,
+            until=until,
+            claimed_at=now,
         )
 
-    async def release(self, reminder_id: int, not_before: datetime | None) -> None:
+    async def recheck(self, reminder_ids: Sequence[int], worker: str) -> list[Recheck]:
+        """Right before a send: the reminders this sender still holds, with what their deal
+        looks like now (one indexed query)."""
+        connection = await self.session.connection()
+        rows = await connection.execute(
+            sa_select(
+                col(Reminder.id),
+                col(Reminder.kind),
+                col(Reminder.member_id),
+                col(Reminder.due_at),
+                col(Deal.owner_member_id),
+                col(Deal.status),
+                col(Deal.next_contact_at),
+                col(Deal.winback_at),
+                col(Deal.handover_at),
+            )
+            .join(Deal, col(Deal.id) == col(Reminder.deal_id))
+            .where(leases.held_by(Reminder, worker, reminder_ids))
+        )
+        return [Recheck(*row) for row in rows]  # type: ignore[arg-type]
+
+    async def mark_sent(
+        self, reminder_ids: Sequence[int], *, worker: str, now: datetime, message_id: int | None
+    ) -> list[int]:
+        return await leases.finish(
+            self.session,
+            Reminder,
+            reminder_ids,
+            worker=worker,
+            status=ReminderStatus.SENT,
+            sent_at=now,
+            chat_message_id=message_id,
+        )
+
+    async def release(
+        self, reminder_ids: Sequence[int], *, worker: str, not_before: datetime | None
+    ) -> None:
         """Back to the queue after a failed attempt (to be tried again from `not_before`)."""
-        await self.session.exec(
-            update(Reminder)
-            .where(col(Reminder.id) == reminder_id, col(Reminder.status) == ReminderStatus.SENDING)
-            .values(status=ReminderStatus.PENDING, not_before=not_before)
+        await leases.release(
+            self.session, Reminder, reminder_ids, worker=worker, not_before=not_before
+        )
+
+    async def drop(self, reminder_ids: Sequence[int], *, worker: str) -> None:
+        """The deal changed since it was claimed (closed, rescheduled): it is not sent."""
+        await leases.finish(
+            self.session, Reminder, reminder_ids, worker=worker, status=ReminderStatus.CANCELLED
+        )
+
+    async def route(self, reminder_id: int, member_id: int, *, worker: str, now: datetime) -> None:
+        """The deal has another owner now: the reminder goes to them on the next pass."""
+        await leases.release(
+            self.session,
+            Reminder,
+            [reminder_id],
+            worker=worker,
+            not_before=now,
+            member_id=member_id,
         )
 
     async def close(self, reminder_id: int) -> bool:

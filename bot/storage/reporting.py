@@ -20,7 +20,7 @@ from sqlmodel import col
 
 from bot.domain import ActivityKind, DealStatus, EventKind
 from bot.storage.analytics import AggregateQueries, Money, Period, add_money, live_events
-from bot.storage.expressions import not_undone, seconds_between
+from bot.storage.expressions import money_sum, not_undone, seconds_between
 from bot.storage.models import Client, Deal, DealEvent, Stage
 
 # Face-to-face contacts: the "meeting" of the call → meeting → offer → sale chain.
@@ -220,7 +220,7 @@ class ReportRepository(AggregateQueries):
             per_deal.c.currency,
         )
         query = sa_select(
-            *keys, func.count(), func.coalesce(func.sum(per_deal.c.value), 0)
+            *keys, func.count(), money_sum(per_deal.c.value)
         ).group_by(*keys)
         if owner is not None:
             query = query.where(per_deal.c.owner == owner)
@@ -293,7 +293,7 @@ class ReportRepository(AggregateQueries):
             sa_select(
                 *keys,
                 func.count(),
-                func.coalesce(func.sum(col(DealEvent.amount_minor)), 0),
+                money_sum(col(DealEvent.amount_minor)),
                 func.coalesce(func.sum(col(DealEvent.stage_seconds)), 0),
                 func.count(col(DealEvent.stage_seconds)),
                 func.coalesce(
@@ -455,7 +455,7 @@ class ReportRepository(AggregateQueries):
             sa_select(
                 col(DealEvent.kind),
                 col(Deal.currency),
-                func.sum(col(DealEvent.amount_minor)),
+                money_sum(col(DealEvent.amount_minor)),
             )
             .join(Deal, col(Deal.id) == col(DealEvent.deal_id))
             .where(
@@ -512,7 +512,7 @@ class ReportRepository(AggregateQueries):
     async def wins_by_owner(self, team_id: int, period: Period) -> list[OwnerWins]:
         keys = (col(DealEvent.owner_member_id), col(Deal.currency))
         rows = await self._rows(
-            sa_select(*keys, func.count(), func.coalesce(func.sum(col(DealEvent.amount_minor)), 0))
+            sa_select(*keys, func.count(), money_sum(col(DealEvent.amount_minor)))
             .join(Deal, col(Deal.id) == col(DealEvent.deal_id))
             .where(*self._events(team_id, period, None, EventKind.WON))
             .group_by(*keys)

@@ -16,8 +16,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.clock import Clock
 from bot.storage.analytics import AnalyticsRepository
 from bot.storage.conversations import ConversationRepository
+from bot.storage.daily import DailySendRepository
 from bot.storage.deals import DealRepository
-from bot.storage.models import ProcessedUpdate
+from bot.storage.jobs import JobRepository
+from bot.storage.models import HandledTap, ProcessedUpdate
+from bot.storage.notices import NoticeRepository
 from bot.storage.reminders import ReminderRepository
 from bot.storage.reporting import ReportRepository
 from bot.storage.teams import TeamRepository
@@ -28,6 +31,10 @@ class DuplicateUpdate(Exception):
     """The update's writes were committed before: nothing to do."""
 
 
+class DuplicateTap(Exception):
+    """The same button of the same message was tapped before and acted on: nothing to do."""
+
+
 class UnitOfWork:
     def __init__(
         self,
@@ -35,10 +42,12 @@ class UnitOfWork:
         clock: Clock,
         *,
         update_id: int | None = None,
+        tap_key: str | None = None,
     ) -> None:
         self._sessions = sessions
         self.clock = clock
         self.update_id = update_id
+        self.tap_key = tap_key
         self.update_recorded = False
 
     async def __aenter__(self) -> UnitOfWork:
@@ -50,6 +59,9 @@ class UnitOfWork:
         self.reminders = ReminderRepository(self.session)
         self.analytics = AnalyticsRepository(self.session)
         self.reporting = ReportRepository(self.session)
+        self.daily = DailySendRepository(self.session)
+        self.notices = NoticeRepository(self.session)
+        self.jobs = JobRepository(self.session)
         return self
 
     async def __aexit__(
@@ -63,13 +75,29 @@ class UnitOfWork:
         await self.session.close()
 
     async def commit(self) -> None:
-        if self.update_id is not None and not self.update_recorded:
-            self.session.add(ProcessedUpdate(update_id=self.update_id, at=self.clock.now()))
-            try:
-                await self.session.commit()
-            except IntegrityError as error:
-                await self.session.rollback()
-                raise DuplicateUpdate(self.update_id) from error
-            self.update_recorded = True
+        """Commit; for an update, record its id (and the tapped button's key) in the same
+        transaction, so a replay or a double tap finds the writes done and changes nothing."""
+        if self.update_recorded or (self.update_id is None and self.tap_key is None):
+            await self.session.commit()
             return
-        await self.session.commit()
+        now = self.clock.now()
+        if self.tap_key is not None:
+            if await self.users.is_handled_tap(self.tap_key):
+                await self.session.rollback()
+                raise DuplicateTap(self.tap_key)
+            self.session.add(HandledTap(key=self.tap_key, at=now))
+        if self.update_id is not None:
+            self.session.add(ProcessedUpdate(update_id=self.update_id, at=now))
+        try:
+            await self.session.commit()
+        except IntegrityError as error:
+            await self.session.rollback()
+            if self.tap_key is not None and await self._tap_seen():
+                raise DuplicateTap(self.tap_key) from error
+            raise DuplicateUpdate(self.update_id) from error
+        self.update_recorded = True
+
+    async def _tap_seen(self) -> bool:
+        assert self.tap_key is not None
+        async with self._sessions() as session:
+            return await session.get(HandledTap, self.tap_key) is not None

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import col, select
+from sqlalchemy import delete
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.storage.models import GroupNotice, ProcessedUpdate, User
+from bot.storage.models import GroupNotice, HandledTap, ProcessedUpdate, User
 
 
 class UserRepository:
@@ -34,11 +35,21 @@ class UserRepository:
         return await self.session.get(ProcessedUpdate, update_id) is not None
 
     async def forget_processed_before(self, moment: datetime) -> None:
-        rows = await self.session.exec(
-            select(ProcessedUpdate).where(col(ProcessedUpdate.at) < moment)
-        )
-        for row in rows:
-            await self.session.delete(row)
+        """Handled update ids and tap keys older than `moment` are forgotten."""
+        await self.session.exec(delete(ProcessedUpdate).where(col(ProcessedUpdate.at) < moment))
+        await self.session.exec(delete(HandledTap).where(col(HandledTap.at) < moment))
+
+    async def is_handled_tap(self, key: str) -> bool:
+        return await self.session.get(HandledTap, key) is not None
+
+    async def claim_tap(self, key: str, now: datetime) -> bool:
+        """True the first time a key is seen (a tap of one button of one message, or an
+        edited message): the caller acts once and answers every repeat with "already done"."""
+        if await self.is_handled_tap(key):
+            return False
+        self.session.add(HandledTap(key=key, at=now))
+        await self.session.flush()
+        return True
 
     async def claim_group_notice(self, chat_id: int, now: datetime) -> bool:
         """True the first time a group chat is seen: it is told once and then ignored."""

@@ -65,6 +65,7 @@ __all__ = [
     "SentDocument",
     "UploadedFile",
     "WebhookDelivery",
+    "label_width",
 ]
 
 MAX_TEXT_LENGTH = 4096
@@ -77,6 +78,10 @@ MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 MAX_POLL_TIMEOUT = 50.0
+# Widest inline button label a phone shows uncut when 2 (or 3 and more) share a row; counted by
+# ``label_width``. Telegram accepts wider ones: ``FakeTelegram.check_button_widths`` records them.
+ROW_OF_TWO_MAX_WIDTH = 20
+ROW_OF_THREE_MAX_WIDTH = 13
 
 BLOCKED = "Forbidden: bot was blocked by the user"
 DEACTIVATED = "Forbidden: user is deactivated"
@@ -720,6 +725,41 @@ class FakeUser(FakeChat):
         """Send a private text message to the bot; returns its message_id."""
         return await self.fake._user_message(self, self, {"text": text}, reply_to=reply_to)
 
+    async def edit(self, message_id: int, text: str) -> int:
+        """Edit one of this user's own messages: Telegram sends an `edited_message` update
+        (same message id, the new text, an edit_date). Returns the update id."""
+        original = self._user_messages.get(message_id)
+        if original is None:
+            raise AssertionError(f"{self._name()}: no message {message_id} of theirs to edit")
+        edited = {**original, "text": text, "edit_date": int(time.time())}
+        match = _LEADING_COMMAND_RE.match(text)
+        edited.pop("entities", None)
+        if match:
+            edited["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": len(match.group(0))}
+            ]
+        self._user_messages[message_id] = edited
+        return self.fake.queue_update({"edited_message": edited})
+
+    async def send_location(
+        self, latitude: float, longitude: float, *, live_period: int | None = None
+    ) -> int:
+        """Send a location (a live one with `live_period`); returns its message_id."""
+        location: dict[str, Any] = {"latitude": latitude, "longitude": longitude}
+        if live_period is not None:
+            location["live_period"] = live_period
+        return await self.fake._user_message(self, self, {"location": location})
+
+    async def move_live_location(self, message_id: int, latitude: float, longitude: float) -> int:
+        """A live location moves: an `edited_message` with the new position."""
+        original = self._user_messages.get(message_id)
+        if original is None or "location" not in original:
+            raise AssertionError(f"{self._name()}: no location message {message_id}")
+        location = {**original["location"], "latitude": latitude, "longitude": longitude}
+        edited = {**original, "location": location, "edit_date": int(time.time())}
+        self._user_messages[message_id] = edited
+        return self.fake.queue_update({"edited_message": edited})
+
     async def share_contact(
         self,
         phone_number: str,
@@ -912,6 +952,13 @@ class FakeTelegram:
         self.callback_queries: dict[str, CallbackQueryRecord] = {}
         self.allowed_updates: list[str] | None = None
         """The update types asked for by getUpdates/setWebhook (None: Telegram's default)."""
+        self.check_button_widths = False
+        """Opt-in: record in ``wide_buttons`` every inline button sent or edited in whose label
+        is wider (``label_width``) than a phone shows uncut in its row: over
+        ROW_OF_TWO_MAX_WIDTH with one other button, over ROW_OF_THREE_MAX_WIDTH with two or
+        more. The request is still accepted, as Telegram does."""
+        self.wide_buttons: list[tuple[str, int, str]] = []
+        """(label, buttons in its row, the chat's language code or else its id), each once."""
 
         self.webhook_timeout = webhook_timeout
         """Seconds the webhook has to answer a POST; then "Read timeout expired", retried."""
@@ -1559,7 +1606,19 @@ class FakeTelegram:
         elif remove:
             chat.reply_keyboard = None
 
+    def _record_wide_buttons(self, chat: FakeChat, buttons: list[list[Button]]) -> None:
+        if not self.check_button_widths:
+            return
+        language = getattr(chat, "language_code", None) or str(chat.id)
+        for row in buttons:
+            limit = ROW_OF_TWO_MAX_WIDTH if len(row) == 2 else ROW_OF_THREE_MAX_WIDTH
+            for button in row if len(row) >= 2 else ():
+                wide = (button.text, len(row), language)
+                if label_width(button.text) > limit and wide not in self.wide_buttons:
+                    self.wide_buttons.append(wide)
+
     def _deliver(self, chat: FakeChat, message: BotMessage) -> dict[str, Any]:
+        self._record_wide_buttons(chat, message.buttons)
         chat._messages[message.message_id] = message
         chat._record_event(message, "new")
         return self._message_to_api(chat, message)
@@ -2169,6 +2228,8 @@ class FakeTelegram:
         self._check_flood(method, chat, edit=True)
         for key, value in changes.items():
             setattr(message, key, value)
+        if "buttons" in changes:
+            self._record_wide_buttons(chat, message.buttons)
         message.edit_count += 1
         message.edit_date = int(time.time())
         chat._record_event(message, "edit")
@@ -2345,6 +2406,12 @@ class FakeTelegram:
             "file_size": len(stored.data),
             "file_path": stored.file_path,
         }
+
+
+def label_width(text: str) -> int:
+    """Characters a person sees: code points, not counting variation selectors (U+FE0E,
+    U+FE0F) and zero-width joiners, so "⏰ Programează" is 13."""
+    return sum(1 for char in text if char not in "\ufe0e\ufe0f\u200d")
 
 
 def _validate_button_url(url: str) -> None:
