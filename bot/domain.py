@@ -45,6 +45,7 @@ class EventKind(StrEnum):
     REASSIGNED = "reassigned"
     EDITED = "edited"
     UNDONE = "undone"
+    ATTACHMENT = "attachment"  # a photo or a file sent to the bot while the deal's card was open
 
 
 class ActivityKind(StrEnum):
@@ -122,7 +123,7 @@ class DailyKind(StrEnum):
 DEFAULT_STAGE_KEYS: tuple[str, ...] = (
     "new_lead",
     "contacted",
-    "needs_identified",
+    "test_drive",
     "offer_sent",
     "negotiation",
 )
@@ -132,6 +133,7 @@ DEFAULT_STAGE_LIMIT_DAYS: dict[str, int] = {
     "new_lead": 2,
     "contacted": 5,
     "needs_identified": 7,
+    "test_drive": 7,
     "offer_sent": 7,
     "negotiation": 14,
 }
@@ -156,6 +158,7 @@ EMAIL_MAX = 254
 NOTE_MAX = 2000
 COMMENT_MAX = 500
 NEXT_STEP_MAX = 200
+MODEL_MAX = 64
 # The largest amount stored, in minor units (10^12 złoty, roubles, lei: `quick_entry` reads no
 # more); a team's sums stay far below what a 64-bit integer holds.
 MAX_AMOUNT_MINOR = 10**14

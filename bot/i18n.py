@@ -16,7 +16,13 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.core import get_global
-from babel.dates import format_date, format_datetime, format_time, get_timezone_location
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_skeleton,
+    format_time,
+    get_timezone_location,
+)
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, get_currency_name
@@ -51,6 +57,22 @@ def NP_(context: str, message: str) -> str:
 
 class CatalogError(RuntimeError):
     pass
+
+
+# `Translator.day` in English: CLDR's en writes "December 4"; the bot writes "4 December".
+_ENGLISH_DAYS = {
+    "MMMMd": "d MMMM",
+    "MMMMEd": "E, d MMMM",
+    "yMMMMd": "d MMMM y",
+    "yMMMMEd": "E, d MMMM y",
+}
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """A naive moment would be read in the server's zone: refuse it."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("the moment must be timezone-aware")
+    return moment
 
 
 def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> list[Path]:
@@ -147,6 +169,31 @@ class Translator:
 
     def time(self, moment: dt.datetime) -> str:
         return format_time(self.local(moment), "HH:mm", locale=self.locale)
+
+    def when(self, moment: dt.datetime, now: dt.datetime) -> str:
+        """A planned moment as someone deciding by it reads it, in the team's zone: the day as
+        `day()` writes it and the time, `pt., 4 grudnia, 14:00` (the coming week),
+        `2 grudnia 2027, 10:00` (another year), `15 grudnia, 14:30` (as `datetime()`)."""
+        return f"{self.day(moment, now)}, {self.time(_aware(moment))}"
+
+    def day(self, value: dt.date | dt.datetime, now: dt.datetime) -> str:
+        """A day relative to `now` (aware; both taken in the team's zone, a plain date as is):
+        within the coming week (today and the six days after it) with the abbreviated weekday,
+        `pt., 4 grudnia` / `пт, 4 декабря` / `vin., 4 decembrie` / `Fri, 4 December`; outside
+        the current year with the year, `2 grudnia 2027` / `2 января 2027 г.`; otherwise the
+        day and month, `15 grudnia`. Both at once near New Year: `sob., 2 stycznia 2027`.
+
+        The patterns are CLDR's skeletons for the locale (MMMMEd, yMMMMEd, yMMMMd, MMMMd: the
+        month in the genitive where the language needs it); English keeps the day-month order
+        `datetime()` uses ("4 December", as en_GB), with a comma after the weekday."""
+        day = self.local(_aware(value)).date() if isinstance(value, dt.datetime) else value
+        today = self.local(_aware(now)).date()
+        skeleton = ("y" if day.year != today.year else "") + (
+            "MMMMEd" if 0 <= (day - today).days <= 6 else "MMMMd"
+        )
+        if self.language == Language.EN:
+            return format_date(day, _ENGLISH_DAYS[skeleton], locale=self.locale)
+        return format_skeleton(skeleton, day, locale=self.locale)
 
     def country_name(self, country: str) -> str:
         return self.locale.territories.get(country.upper(), country.upper())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from urllib.parse import quote, urlencode
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -55,6 +56,12 @@ def parse_id(raw: str | None) -> int | None:
     if raw is None or not _ID.fullmatch(raw):
         return None
     return int(raw)
+
+
+def share_button(text: str, url: str, message: str) -> InlineKeyboardButton:
+    """A button that opens Telegram's "share" with `url` and a message (to send an invite)."""
+    query = urlencode({"url": url, "text": message}, quote_via=quote)
+    return InlineKeyboardButton(text, url=f"https://t.me/share/url?{query}")
 
 
 def button(text: str, callback_data: str) -> InlineKeyboardButton:

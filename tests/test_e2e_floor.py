@@ -198,6 +198,8 @@ async def test_guided_new_client(
     await seller.send(market.phone_typed)
     await seller.expect("💰")
     await seller.send(market.amount_typed)
+    await seller.expect("🚗")
+    await seller.send("Škoda Octavia")
     await seller.expect("📣")
     await seller.tap(b(bot, seller, "🚶 Walk-in"))
     picker = await seller.expect("#1")
@@ -243,9 +245,11 @@ async def test_guided_flow_skip_back_and_bad_input(
     await mark.send("+48 600 100 201")
     await mark.expect("What is the deal worth?")
     await mark.send("lots")
-    await mark.expect("couldn't read the amount")
+    await mark.expect("I'm waiting for the value of the deal with Anna Nowak")
     await mark.send("-5")
     await mark.expect("couldn't read the amount")
+    await mark.tap("⏭ Skip")
+    await mark.expect("Which car is Anna Nowak interested in?")
     await mark.tap("⏭ Skip")
     await mark.expect("How did Anna Nowak come to you?")
     await mark.tap("⏭ Skip")
@@ -279,10 +283,10 @@ async def test_quick_entry_and_typed_date_in_russian(
     assert card.text.startswith("#1 · Иван Петров")
     assert "+7 916 123-45-67" in card.text
     assert t.money(120_000_000, "RUB") in card.text
-    assert "синий седан" in card.text
+    assert "🚗 синий седан" in card.text  # the words after the value: the car
     saved = await deal(bot, 1)
     assert saved.next_contact_at == datetime(2026, 11, 24, 7, 0, tzinfo=UTC)  # 10:00 Moscow
-    assert saved.last_note == "синий седан"
+    assert (saved.model, saved.last_note) == ("синий седан", None)
 
 
 @pytest.mark.parametrize("market", MARKETS.values(), ids=MARKETS.keys())
@@ -335,7 +339,10 @@ async def test_quick_entry_resign_undo_and_win(
     await seller.expect("🎉")
     await seller.tap(b(bot, seller, "Tomorrow morning"))
     won = await seller.expect(predicate=lambda m: card_of(1)(m) and "🚗" in m.text)
-    assert t._("✅ Won on {date}").format(date=t.date(bot.clock.now())) in won.text
+    stage = t.pgettext("stage", "New lead")
+    assert t._("✅ Won at {stage} on {date}").format(
+        stage=stage, date=t.date(bot.clock.now())
+    ) in won.text
     handover = local_9am(market, datetime(2026, 11, 24, tzinfo=UTC))
     assert await pending(bot, saved.id or 0) == [
         (ReminderKind.HANDOVER, handover),
@@ -365,7 +372,11 @@ async def test_stage_move_activity_note_and_history(
     await marek.expect(predicate=card_of(1))
     await marek.tap(b(bot, marek, "➡️ Stage"))
     await marek.expect("➡️")
+    # Moving to the offer stage is sending an offer: its value (prefilled) is asked.
     await marek.tap(t.pgettext("stage", "Offer sent"))
+    ask = await marek.expect("📄")
+    assert "✅ " + t.money(market.quick_amount, market.currency) in ask.button_texts
+    await marek.send("78 500")
     moved = await marek.expect(t.pgettext("stage", "Offer sent"))
     assert b(bot, marek, "↩️ Undo") in moved.button_texts
     assert b(bot, marek, "✔️ Keep as planned") in moved.button_texts
@@ -374,14 +385,13 @@ async def test_stage_move_activity_note_and_history(
 
     await marek.tap(b(bot, marek, "📞 Activity"))
     await marek.expect("📞")
-    await marek.tap(b(bot, marek, "📄 Offer sent"))
-    await marek.expect("📄")
-    await marek.send("78 500")
+    await marek.tap(b(bot, marek, "📞 Call"))
     await marek.expect("✅")
     await marek.send("15.12 14:30")
     card = await marek.expect(predicate=card_of(1))
     planned = datetime(2026, 12, 15, 14 - market.utc_offset, 30, tzinfo=UTC)  # 14:30 local
     assert t.datetime(planned) in card.text
+    assert t.money(7_850_000, market.currency) in card.text  # the offer's value is the deal's
 
     await marek.tap(b(bot, marek, "📝 Note"))
     await marek.expect("📝")
@@ -396,14 +406,13 @@ async def test_stage_move_activity_note_and_history(
     assert t.money(7_850_000, market.currency) in history.text
     saved = await deal(bot, 1)
     kinds = [e.kind for e in await events(bot, saved.id or 0)]
-    # (A quick entry's leftover words, like "Octavia", are a note of their own at creation.)
-    quick_note = [EventKind.NOTE] if market.language == "pl" else []
     assert kinds == [
         EventKind.CREATED,
-        *quick_note,
         EventKind.FOLLOW_UP_SET,
-        EventKind.STAGE_CHANGED,
-        EventKind.ACTIVITY,
+        EventKind.ACTIVITY,  # the offer
+        EventKind.EDITED,  # its value became the deal's (the old one kept here)
+        EventKind.STAGE_CHANGED,  # the offer moved the deal to "Offer sent"
+        EventKind.ACTIVITY,  # a call: the deal stays at "Offer sent"
         EventKind.FOLLOW_UP_SET,
         EventKind.NOTE,
     ]
@@ -458,6 +467,8 @@ async def test_a_shared_contact_starts_a_deal(bot: BotRunner, fake_telegram: Fak
     await ana.share_contact("40722999888", "Vasile", "Lupu")
     await ana.expect("💰")
     await ana.send("12.500")
+    await ana.expect("🚗")
+    await ana.tap(b(bot, ana, "⏭ Skip"))
     await ana.expect("📣")
     await ana.tap(b(bot, ana, "🤝 Referral"))
     await ana.expect("#1")
@@ -573,7 +584,7 @@ async def test_stale_forged_and_interrupted(bot: BotRunner, fake_telegram: FakeT
     await sue.send("Went silent")
     await sue.expect("🔁")
     await sue.tap("🚫 Never")
-    await sue.expect(predicate=lambda m: card_of(2)(m) and "Lost on" in m.text)
+    await sue.expect(predicate=lambda m: card_of(2)(m) and "Lost at" in m.text)
     await sue.tap("➡️ Stage", message=second_card)
     assert await alert(sue) == "Deal #2 is already closed. Reopen it first."
 
@@ -668,8 +679,8 @@ async def test_editing_keeps_the_old_value_and_a_new_owner_is_told(
     await ivan.send("+7 916 555 44 33")
     edited = await ivan.expect(predicate=card_of(1))
     assert "+7 916 555-44-33" in edited.text
-    await ivan.tap(b(bot, ivan, "✏️ Edit"))
-    await ivan.expect("✏️")
+    await ivan.tap(b(bot, ivan, "✏️ Edit"), message=edited)
+    await ivan.expect(predicate=lambda m: b(bot, ivan, "Value") in m.button_texts)
     await ivan.tap(b(bot, ivan, "Value"))
     await ivan.expect(t.money(50_000_000, "RUB"))
     await ivan.send("450 тыс")

@@ -281,7 +281,7 @@ async def test_settings_by_button_and_by_typing(
     await anna.expect("Auto Sud")
     await anna.tap(t.pgettext("button", "🕒 Time zone"))
     await anna.expect(predicate=lambda m: m.event == "edit")
-    await anna.tap(t.timezone_name("Europe/Chisinau")[:40])
+    await anna.tap(t.timezone_city("Europe/Chisinau"))
     await anna.expect(t.timezone_name("Europe/Chisinau"))
     await anna.tap(t.pgettext("button", "💰 Currency"))
     await anna.expect(predicate=lambda m: m.event == "edit")
@@ -395,11 +395,26 @@ async def test_unknown_commands_and_non_text_messages_are_answered(
     anna = fake_telegram.user(9301, "Anna", language_code="en")
     await anna.send("/frobnicate")
     await anna.expect("I don't know that command")
+    # A photo or a file is an attachment now, which needs a team: outside one, the usual
+    # answer; what is neither text nor an attachment (a place) still gets "only text".
+    not_in_team = "You are not in a team yet. Send /start to create one or to join yours."
     await anna.send_document(b"hello", "a.txt", "text/plain")
+    assert (await anna.expect("not in a team")).text == not_in_team
+    await anna.send_photo(b"\xff\xd8\xff photo")
+    assert (await anna.expect("not in a team")).text == not_in_team
+    await anna.send_location(52.23, 21.01)
     await anna.expect("only read text")
     await anna.send("/help")
     helped = await anna.expect("/start")
     assert "/settings" not in helped.text
+    # In a team, with no deal's card opened: told how to attach.
+    await create_team(bot, anna, "Attachments")
+    await anna.send_document(b"hello", "a.txt", "text/plain")
+    told = await anna.expect("📎")
+    assert told.text == (
+        "📎 To attach a photo or a file to a deal, open its card first "
+        "(/clients, or type the client's name), then send it."
+    )
 
 
 async def test_bot_admins_limit_who_creates_teams(

@@ -1,5 +1,6 @@
 """The report's arithmetic on hand-made groups: loss shares in units and in the team's money,
-other currencies kept apart, averages of days, conversions, win-back rates."""
+other currencies kept apart, averages of days, conversions (deals among deals, never above
+100 %), win-back rates."""
 
 from __future__ import annotations
 
@@ -96,10 +97,32 @@ def test_the_funnel_of_groups() -> None:
     )
 
 
-def test_conversions_and_win_backs() -> None:
-    counts = ProcessCounts(deals_called=8, deals_met=4, deals_offered=3, deals_won=0)
-    assert report.conversions(counts, None) == report.Conversions(0.5, 0.75, 0.0, None)
-    assert report.conversions(ProcessCounts(), 0.2).call_to_meeting is None
+def test_conversions_divide_deals_by_the_deals_they_come_from() -> None:
+    counts = ProcessCounts(
+        deals_called=8,
+        called_then_met=4,
+        deals_met=5,
+        met_then_offered=3,
+        deals_offered=3,
+        offered_then_won=0,
+        deals_won=2,  # won without an offer: not a conversion of an offer
+    )
+    assert report.conversions(counts, None) == report.Conversions(0.5, 0.6, 0.0, None)
+    # The reviewer's case: one deal called, two others met. Not 2 / 1 = 200 %.
+    trial = ProcessCounts(deals_called=1, deals_met=2, called_then_met=0)
+    assert report.conversions(trial, None).call_to_meeting == 0.0
+    # Nothing to divide by: no ratio ("—" on the screen), not 0 %.
+    empty = report.conversions(ProcessCounts(deals_won=3), 0.2)
+    assert empty == report.Conversions(None, None, None, 0.2)
+
+
+def test_a_share_of_a_subset_never_passes_the_whole() -> None:
+    assert report.part_of(1, 4) == 0.25
+    assert report.part_of(0, 0) is None and report.part_of(3, 0) is None
+    assert report.part_of(5, 2) == 1.0 and report.part_of(-1, 2) == 0.0
+
+
+def test_win_backs() -> None:
     outcome = report.winbacks([WinbackGroup(1, 4, 0), WinbackGroup(2, 6, 3)])
     assert (outcome.resigned, outcome.came_back, outcome.rate) == (10, 3, 0.3)
     assert [group.reason_id for group in outcome.by_reason] == [2, 1]

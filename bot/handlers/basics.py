@@ -18,14 +18,18 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from bot.handlers.common import answer, problem_text
-from bot.handlers.flows import finish, route_text
+from bot.handlers.common import answer, h, problem_text
+from bot.handlers.flows import close_prompt, finish, route_text
 from bot.services.errors import Problem, RuleError
 
 log = logging.getLogger(__name__)
 
 
 async def help_command(update: Update, ctx: BotContext) -> None:
+    """What this person can do, one line per habit: a salesperson's floor work, and for a
+    manager also the team's figures and files."""
+    from bot.handlers.new_deal import quick_example
+
     t = ctx.t
     lines = [t._("📇 <b>Pocket CRM</b>: your clients and deals, always at hand."), ""]
     if ctx.me.member is None:
@@ -34,11 +38,29 @@ async def help_command(update: Update, ctx: BotContext) -> None:
             t._("/lang: change the language"),
         ]
     else:
-        lines += [t._("/team: your team and its people")]
+        lines += [
+            t._("/today: your day: who to contact, what is overdue, deals with no next step"),
+            t._("/new: log a client step by step, or in one line:"),
+            f"   <code>{h(quick_example(t))}</code>",
+            t._("📱 Share a contact from your phone book: it becomes a new client."),
+            t._("🔍 Type a name, a phone or #12 to find a client (or /find)."),
+            t._("/clients: your open deals by stage"),
+            t._("/report: your funnel and losses for a period"),
+        ]
         if ctx.me.is_manager:
             lines += [
-                t._("/team also holds the invite link and who is a manager"),
-                t._("/settings: time zone, currency, phone country, digest hour"),
+                "",
+                t._("👑 <b>For managers</b>"),
+                t._("/digest: the team's day so far (the full digest comes every evening)"),
+                t._("/report: the team's funnel, losses and salespeople"),
+                t._("/export: every deal and its history as Excel files"),
+                t._("📎 Send a CSV or XLSX file to import clients."),
+                t._("/team: people, roles, the invite link; /settings: the team's settings"),
+            ]
+        else:
+            lines += [
+                t._("/team: your team and its managers"),
+                t._("/settings: your morning agenda"),
             ]
         lines += [t._("/lang: change the language")]
     lines += [t._("/cancel: leave what you are doing (what was saved stays saved)")]
@@ -46,15 +68,37 @@ async def help_command(update: Update, ctx: BotContext) -> None:
 
 
 async def cancel_command(update: Update, ctx: BotContext) -> None:
+    """Leave what was being asked: the question on screen says it was cancelled, and the
+    card it was about comes back."""
     # A command ends a pending flow before any handler runs (see `load_account`).
+    left = ctx.left_flow or ctx.flow
     had_flow = ctx.left_flow is not None or await finish(ctx)
     t = ctx.t
-    text = (
-        t._("OK, cancelled. Everything saved before stays saved.")
-        if had_flow
-        else t._("There is nothing to cancel.")
-    )
-    await answer(update, ctx, text)
+    if not had_flow or left is None:
+        await answer(update, ctx, t._("There is nothing to cancel."))
+        return
+    await close_prompt(ctx, left, t._("✖️ Cancelled"))
+    deal_id = left.data.get("deal_id")
+    if ctx.me.member is not None and isinstance(deal_id, int):
+        from bot.handlers.deal_card import show_card
+        from bot.services import deals
+        from bot.services.errors import RuleError
+
+        try:
+            async with ctx.runtime.uow() as uow:
+                view = await deals.load(uow, ctx.me.member, deal_id)
+        except RuleError:
+            pass
+        else:
+            await show_card(
+                update,
+                ctx,
+                view,
+                edit=False,
+                prefix=t._("OK, cancelled. Everything saved before stays saved."),
+            )
+            return
+    await answer(update, ctx, t._("OK, cancelled. Everything saved before stays saved."))
 
 
 async def unknown_command(update: Update, ctx: BotContext) -> None:

@@ -11,11 +11,11 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
 from bot.domain import COMMENT_MAX, NOTE_MAX, ActivityKind
-from bot.handlers.common import answer, h, member_only, once_per_tap, run_rule
+from bot.handlers.common import h, member_only, once_per_tap, run_rule
 from bot.handlers.deal_card import int_arg, me, show_card, show_choices
 from bot.handlers.deal_views import DEAL, field_label, money
-from bot.handlers.flows import begin, text_step
-from bot.handlers.labels import ACTIVITY_NAMES, activity_name, reason_name
+from bot.handlers.flows import ask, text_step
+from bot.handlers.labels import ACTIVITY_NAMES, activity_name, reason_name, stage_name
 from bot.handlers.when_picker import WINBACK_PRESETS, ask_when
 from bot.keyboards import args, button, data, markup, pattern
 from bot.services import deals
@@ -42,11 +42,11 @@ async def ask_note(update: Update, ctx: BotContext) -> None:
     async def run() -> None:
         async with ctx.runtime.uow() as uow:
             view = await deals.load(uow, me(ctx), int_arg(update))
-        await begin(ctx, NOTE, "text", deal_id=view.deal.id)
         text = ctx.t._(
             "📝 Send the note for #{number} {name} ({limit} characters at most)."
         ).format(number=view.deal.number, name=h(view.client.name), limit=NOTE_MAX)
-        await answer(update, ctx, text, markup(_back(ctx, view.deal.id)), edit=True)
+        keyboard = markup(_back(ctx, view.deal.id))
+        await ask(update, ctx, NOTE, "text", text, keyboard, deal_id=view.deal.id)
 
     await run_rule(update, ctx, run)
 
@@ -107,14 +107,15 @@ async def ask_field(update: Update, ctx: BotContext) -> None:
             "name": h(view.client.name),
             "phone": format_phone(view.client.phone) if view.client.phone else "—",
             "company": h(view.client.company or "—"),
+            "model": h(view.deal.model or "—"),
             "email": h(view.client.email or "—"),
             "value": money(t, view.deal, view.deal.value_minor),
         }[field]
-        await begin(ctx, EDIT, "value", deal_id=view.deal.id, field=field)
         text = t._("✏️ Send the new value of «{field}». Now: {current}").format(
             field=h(field_label(t, field)), current=current
         )
-        await answer(update, ctx, text, markup(_back(ctx, view.deal.id)), edit=True)
+        keyboard = markup(_back(ctx, view.deal.id))
+        await ask(update, ctx, EDIT, "value", text, keyboard, deal_id=view.deal.id, field=field)
 
     await run_rule(update, ctx, run)
 
@@ -177,33 +178,58 @@ async def log_activity(update: Update, ctx: BotContext) -> None:
         if kind not in ActivityKind._value2member_map_:
             raise RuleError(Problem.STALE)
         if kind == ActivityKind.OFFER_SENT:
-            async with ctx.runtime.uow() as uow:
-                view = await deals.load_open(uow, me(ctx), deal_id)
-            await begin(ctx, ACTIVITY, "offer", deal_id=deal_id)
-            text = ctx.t._("📄 What is the offer's value? For example 95 000.")
-            skip = button(
-                ctx.t.pgettext("button", "⏭ Skip"),
-                data(ACTIVITY, "nov", deal_id, view.deal.version),
-            )
-            await answer(update, ctx, text, markup([skip], _back(ctx, view.deal.id)), edit=True)
+            await ask_offer(update, ctx, deal_id)
             return
         await _log(update, ctx, deal_id, ActivityKind(kind), None)
 
     await run_rule(update, ctx, run)
 
 
+async def ask_offer(update: Update, ctx: BotContext, deal_id: int) -> None:
+    """The offer's value: typed, the deal's value in one tap, or skipped. (Moving a deal to the
+    offer stage asks this too: the offer is logged, and the deal moves with it.)"""
+    async with ctx.runtime.uow() as uow:
+        view = await deals.load_open(uow, me(ctx), deal_id)
+    t = ctx.t
+    text = t._("📄 What is the offer's value? For example 95 000.")
+    choices = []
+    if view.deal.value_minor:
+        choices.append(
+            button(
+                "✅ " + money(t, view.deal, view.deal.value_minor),
+                data(ACTIVITY, "ofv", deal_id, view.deal.version),
+            )
+        )
+    choices.append(
+        button(t.pgettext("button", "⏭ Skip"), data(ACTIVITY, "nov", deal_id, view.deal.version))
+    )
+    keyboard = markup(choices, _back(ctx, view.deal.id))
+    await ask(update, ctx, ACTIVITY, "offer", text, keyboard, deal_id=deal_id)
+
+
 async def _log(
     update: Update, ctx: BotContext, deal_id: int, kind: ActivityKind, amount: int | None
 ) -> None:
+    t = ctx.t
     async with ctx.db() as uow:
-        view = await deals.log_activity(
+        logged = await deals.log_and_advance(
             uow, me(ctx), deal_id, kind, ctx.runtime.clock.now(), amount
         )
         await uow.conversations.clear(ctx.me.user.id)
         await uow.commit()
     ctx.flow = None
-    intro = ctx.t._("✅ Logged: {activity}.").format(activity=h(activity_name(ctx.t, kind)))
-    await ask_when(update, ctx, view, "n", intro=intro)
+    view = logged.view
+    lines = [t._("✅ Logged: {activity}.").format(activity=h(activity_name(t, kind)))]
+    if logged.revalued:
+        lines.append(
+            t._("💰 The deal's value is now {value}.").format(
+                value=money(t, view.deal, view.deal.value_minor)
+            )
+        )
+    if logged.moved is not None:
+        lines.append(t._("➡️ Moved to {stage}.").format(stage=h(stage_name(t, view.stage))))
+    undo = logged.moved.id if logged.moved is not None else None
+    await ask_when(update, ctx, view, "n", intro="\n".join(lines), undo_event_id=undo)
 
 
 @member_only
@@ -212,6 +238,20 @@ async def offer_without_value(update: Update, ctx: BotContext) -> None:
     await run_rule(
         update, ctx, lambda: _log(update, ctx, int_arg(update), ActivityKind.OFFER_SENT, None)
     )
+
+
+@member_only
+@once_per_tap
+async def offer_at_deal_value(update: Update, ctx: BotContext) -> None:
+    """`da:ofv:<deal>:<version>`: the offer is for the deal's value as it stands."""
+
+    async def run() -> None:
+        deal_id = int_arg(update)
+        async with ctx.runtime.uow() as uow:
+            view = await deals.load_open(uow, me(ctx), deal_id)
+        await _log(update, ctx, deal_id, ActivityKind.OFFER_SENT, view.deal.value_minor)
+
+    await run_rule(update, ctx, run)
 
 
 @text_step(ACTIVITY, "offer")
@@ -234,7 +274,6 @@ async def ask_won(update: Update, ctx: BotContext) -> None:
             view = await deals.load_open(uow, me(ctx), int_arg(update))
         t = ctx.t
         value = view.deal.value_minor
-        await begin(ctx, WON, "value", deal_id=view.deal.id, amount=value)
         text = t._(
             "✅ Contract signed with {name}? Send the final value, or confirm it below."
         ).format(name=h(view.client.name))
@@ -249,7 +288,9 @@ async def ask_won(update: Update, ctx: BotContext) -> None:
                     )
                 ],
             )
-        await answer(update, ctx, text, markup(*keyboard), edit=True)
+        await ask(
+            update, ctx, WON, "value", text, markup(*keyboard), deal_id=view.deal.id, amount=value
+        )
 
     await run_rule(update, ctx, run)
 
@@ -262,7 +303,6 @@ async def receive_won_value(update: Update, ctx: BotContext, state: Conversation
             raise RuleError(Problem.BAD_AMOUNT)
         async with ctx.runtime.uow() as uow:
             view = await deals.load_open(uow, me(ctx), int(state.data["deal_id"]))
-        await begin(ctx, WON, "value", deal_id=view.deal.id, amount=amount)
         t = ctx.t
         text = t._("Mark #{number} {name} as won for {value}?").format(
             number=view.deal.number, name=h(view.client.name), value=money(t, view.deal, amount)
@@ -276,7 +316,7 @@ async def receive_won_value(update: Update, ctx: BotContext, state: Conversation
             ],
             _back(ctx, view.deal.id),
         )
-        await answer(update, ctx, text, keyboard)
+        await ask(update, ctx, WON, "value", text, keyboard, deal_id=view.deal.id, amount=amount)
 
     await run_rule(update, ctx, run)
 
@@ -337,18 +377,14 @@ async def ask_comment(update: Update, ctx: BotContext) -> None:
             reasons = {r.id: r for r in await uow.teams.loss_reasons(view.deal.team_id)}
         if reason_id not in reasons:
             raise RuleError(Problem.STALE)
-        await begin(ctx, RESIGN, "comment", deal_id=deal_id, reason_id=reason_id)
         t = ctx.t
         text = t._(
             "💬 {reason}. A short comment, please: what exactly happened? "
             "({limit} characters at most)"
         ).format(reason=h(reason_name(t, reasons[reason_id])), limit=COMMENT_MAX)
-        await answer(
-            update,
-            ctx,
-            text,
-            markup([button(t.pgettext("button", "◀️ Back"), data(RESIGN, "ask", deal_id))]),
-            edit=True,
+        keyboard = markup([button(t.pgettext("button", "◀️ Back"), data(RESIGN, "ask", deal_id))])
+        await ask(
+            update, ctx, RESIGN, "comment", text, keyboard, deal_id=deal_id, reason_id=reason_id
         )
 
     await run_rule(update, ctx, run)
@@ -388,6 +424,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(pick_activity, pattern=pattern(ACTIVITY, "pick")))
     app.add_handler(CallbackQueryHandler(log_activity, pattern=pattern(ACTIVITY, "log")))
     app.add_handler(CallbackQueryHandler(offer_without_value, pattern=pattern(ACTIVITY, "nov")))
+    app.add_handler(CallbackQueryHandler(offer_at_deal_value, pattern=pattern(ACTIVITY, "ofv")))
     app.add_handler(CallbackQueryHandler(ask_won, pattern=pattern(WON, "ask")))
     app.add_handler(CallbackQueryHandler(confirm_won, pattern=pattern(WON, "ok")))
     app.add_handler(CallbackQueryHandler(ask_reason, pattern=pattern(RESIGN, "ask")))

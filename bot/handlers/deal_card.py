@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
-from bot.domain import DealStatus, NoticeKind
+from bot.domain import ActivityKind, DealStatus, NoticeKind
 from bot.handlers.common import (
     answer,
     display_name,
@@ -55,10 +55,15 @@ async def show_card(
     prefix: str = "",
 ) -> None:
     t = ctx.t
-    text = card_text(t, view, ctx.runtime.clock.now())
+    now = ctx.runtime.clock.now()
+    text = card_text(t, view, now)
     if prefix:
         text = f"{prefix}\n\n{text}"
     await answer(update, ctx, text, card_keyboard(t, view, me(ctx), undo_event_id), edit=edit)
+    # A photo or a file sent in the next minutes belongs to this deal.
+    async with ctx.runtime.uow() as uow:
+        await uow.users.opened_card(ctx.me.user.id, view.deal.id or 0, now)
+        await uow.commit()
 
 
 async def show_choices(
@@ -119,6 +124,13 @@ async def move_stage(update: Update, ctx: BotContext) -> None:
 
     async def run() -> None:
         deal_id, stage_id = int_arg(update, 0), int_arg(update, 1)
+        if await _is_offer_stage(ctx, deal_id, stage_id):
+            # Moving to the offer stage is sending an offer: its value is asked and the offer
+            # logged, and the deal moves with it.
+            from bot.handlers.deal_actions import ask_offer
+
+            await ask_offer(update, ctx, deal_id)
+            return
         async with ctx.db() as uow:
             view, event = await deals.move_stage(
                 uow, me(ctx), deal_id, stage_id, ctx.runtime.clock.now()
@@ -133,6 +145,19 @@ async def move_stage(update: Update, ctx: BotContext) -> None:
         await ask_when(update, ctx, view, "n", intro=moved, undo_event_id=event.id)
 
     await run_rule(update, ctx, run)
+
+
+async def _is_offer_stage(ctx: BotContext, deal_id: int, stage_id: int) -> bool:
+    """The offer stage, further on than the deal stands now."""
+    async with ctx.runtime.uow() as uow:
+        view = await deals.load_open(uow, me(ctx), deal_id)
+        stages = {stage.id: stage for stage in await uow.teams.stages(view.deal.team_id)}
+    target = stages.get(stage_id)
+    return (
+        target is not None
+        and target.key in deals.ACTIVITY_STAGES[ActivityKind.OFFER_SENT]
+        and target.position > view.stage.position
+    )
 
 
 @member_only
@@ -163,7 +188,7 @@ async def history(update: Update, ctx: BotContext) -> None:
             "",
         ]
         lines += [
-            event_line(t, event, stages, reasons, view.deal)  # type: ignore[arg-type]
+            event_line(t, event, stages, reasons, view.deal, ctx.runtime.clock.now())  # type: ignore[arg-type]
             for event in events
         ]
         # Only deals the viewer may see: another salesperson's deal of the same client stays

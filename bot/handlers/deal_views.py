@@ -44,11 +44,11 @@ def next_contact_line(t: Translator, deal: Deal, now: datetime) -> str:
     if deal.next_contact_at <= now:
         return (
             t._("❗ Overdue: contact planned for {when}").format(
-                when=t.datetime(deal.next_contact_at)
+                when=t.when(deal.next_contact_at, now)
             )
             + step
         )
-    return t._("⏰ Next contact: {when}").format(when=t.datetime(deal.next_contact_at)) + step
+    return t._("⏰ Next contact: {when}").format(when=t.when(deal.next_contact_at, now)) + step
 
 
 def age_line(t: Translator, deal: Deal, now: datetime) -> str:
@@ -67,21 +67,35 @@ def card_text(t: Translator, view: DealView, now: datetime) -> str:
         lines.append(f"🏢 {h(client.company)}")
     if client.email:
         lines.append(f"✉️ {h(client.email)}")
-    lines.append(t._("📊 Stage: {stage}").format(stage=h(stage_name(t, view.stage))))
+    if deal.model:
+        lines.append(f"🚗 {h(deal.model)}")
+    stage = h(stage_name(t, view.stage))
+    if deal.status == DealStatus.OPEN:
+        lines.append(t._("📊 Stage: {stage}").format(stage=stage))
     lines.append(t._("💰 Value: {value}").format(value=money(t, deal, deal.value_minor)))
     lines.append(t._("👤 Owner: {name}").format(name=h(display_name(view.owner_user))))
+    if deal.last_activity and deal.last_activity_at:
+        lines.append(
+            t._("🕘 Last: {activity}, {when}").format(
+                activity=h(activity_name(t, deal.last_activity)),
+                when=t.when(deal.last_activity_at, now),
+            )
+        )
     if deal.status == DealStatus.OPEN:
         lines.append(age_line(t, deal, now))
         lines.append(next_contact_line(t, deal, now))
     elif deal.status == DealStatus.WON:
         assert deal.closed_at is not None
-        lines.append(t._("✅ Won on {date}").format(date=t.date(deal.closed_at)))
+        lines.append(
+            t._("✅ Won at {stage} on {date}").format(stage=stage, date=t.date(deal.closed_at))
+        )
         if deal.handover_at:
-            lines.append(t._("🚗 Handover: {when}").format(when=t.datetime(deal.handover_at)))
+            lines.append(t._("🚗 Handover: {when}").format(when=t.when(deal.handover_at, now)))
     else:
         assert deal.closed_at is not None
         lines.append(
-            t._("❌ Lost on {date}: {reason}").format(
+            t._("❌ Lost at {stage} on {date}: {reason}").format(
+                stage=stage,
                 date=t.date(deal.closed_at),
                 reason=h(reason_name(t, view.loss_reason)) if view.loss_reason else "—",
             )
@@ -148,10 +162,27 @@ def card_keyboard(
     return markup(*rows)
 
 
-def deal_line(t: Translator, deal: Deal, client: Client, stage: Stage, now: datetime) -> str:
-    """`#12 Jan Kowalski · Offer sent · ⏰ 15 December, 14:30` for lists and search."""
-    parts = [f"#{deal.number} {h(shorten(client.name, 40))}", h(stage_name(t, stage))]
-    if deal.status == DealStatus.WON:
+def deal_line(
+    t: Translator,
+    deal: Deal,
+    client: Client,
+    stage: Stage,
+    now: datetime,
+    *,
+    with_stage: bool = True,
+    with_when: bool = True,
+    with_status: bool = True,
+) -> str:
+    """`#12 Jan Kowalski · Octavia · Offer sent · ⏰ 15 December, 14:30` for lists and search
+    (`with_stage=False` under a heading that already names the stage)."""
+    parts = [f"#{deal.number} {h(shorten(client.name, 40))}"]
+    if deal.model:
+        parts.append(h(shorten(deal.model, 24)))
+    if with_stage:
+        parts.append(h(stage_name(t, stage)))
+    if not with_status:
+        pass  # listed under a heading that says it all ("to contact now")
+    elif deal.status == DealStatus.WON:
         parts.append(t._("✅ won"))
     elif deal.status == DealStatus.LOST:
         parts.append(t._("❌ lost"))
@@ -159,8 +190,8 @@ def deal_line(t: Translator, deal: Deal, client: Client, stage: Stage, now: date
         parts.append(t._("⚠️ no contact planned"))
     elif deal.next_contact_at <= now:
         parts.append(t._("❗ overdue"))
-    else:
-        parts.append(f"⏰ {t.datetime(deal.next_contact_at)}")
+    elif with_when:
+        parts.append(f"⏰ {t.when(deal.next_contact_at, now)}")
     return " · ".join(parts)
 
 
@@ -174,8 +205,12 @@ def event_line(
     stages: dict[int, Stage],
     reasons: dict[int, LossReason],
     deal: Deal,
+    now: datetime | None = None,
 ) -> str:
-    when = t.datetime(event.at)
+    def moment(at: datetime) -> str:
+        return t.when(at, now) if now is not None else t.datetime(at)
+
+    when = moment(event.at)
 
     def stage(stage_id: int | None) -> str:
         return h(stage_name(t, stages[stage_id])) if stage_id in stages else "?"
@@ -195,9 +230,9 @@ def event_line(
         text = "📝 " + h(shorten(event.text or "", 200))
     elif kind == EventKind.FOLLOW_UP_SET:
         if (event.data or {}).get("handover") and event.due_at:
-            text = t._("handover planned for {when}").format(when=t.datetime(event.due_at))
+            text = t._("handover planned for {when}").format(when=moment(event.due_at))
         elif event.due_at:
-            text = t._("next contact planned for {when}").format(when=t.datetime(event.due_at))
+            text = t._("next contact planned for {when}").format(when=moment(event.due_at))
         else:
             text = t._("no next contact planned")
     elif kind == EventKind.REMINDER_SENT:
@@ -220,6 +255,12 @@ def event_line(
         text = t._("✏️ edited: {field}").format(field=h(field_label(t, field)))
     elif kind == EventKind.UNDONE:
         text = t._("↩️ undone")
+    elif kind == EventKind.ATTACHMENT:
+        data = event.data or {}
+        name = data.get("name") if data.get("type") == "document" else None
+        text = "📎 " + (h(shorten(str(name), 60)) if name else t._("photo"))
+        if event.text:
+            text += f" — {h(shorten(event.text, 200))}"
     else:
         text = h(kind)
     return f"{when} · {text}"
@@ -232,5 +273,6 @@ def field_label(t: Translator, field: str) -> str:
         "company": t.pgettext("button", "Company"),
         "email": t.pgettext("button", "E-mail"),
         "value": t.pgettext("button", "Value"),
+        "model": t.pgettext("button", "Car model"),
     }
     return labels.get(field, field)

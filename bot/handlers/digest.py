@@ -209,16 +209,24 @@ async def send_digest(
         )
 
 
-async def funnel_picture(runtime: Runtime, t: Translator, team: Team) -> bytes:
-    """Open deals at each stage of the pipeline, now (drawn off the event loop)."""
+async def funnel_picture(runtime: Runtime, t: Translator, team: Team) -> tuple[bytes, str]:
+    """Open deals at each stage of the pipeline, now (drawn off the event loop), and the
+    caption that says what the picture shows."""
     from bot.charts import capped, funnel_png
 
     async with runtime.reader() as uow:
         counts = await uow.analytics.open_by_stage(team.id or 0)
         stages = await uow.teams.stages(team.id or 0)
     bars = [(stage_name(t, stage), counts.get(stage.id or 0, 0)) for stage in stages]
+    total = sum(count for _, count in bars)
     bars = capped(bars, t.pgettext("stage", "Other stages"))
-    return await asyncio.to_thread(funnel_png, t._("Open deals by stage"), bars)
+    picture = await asyncio.to_thread(funnel_png, t._("Open deals by stage"), bars)
+    caption = t.ngettext(
+        "🔻 {team}: where the {n} open deal stands now, stage by stage.",
+        "🔻 {team}: where the {n} open deals stand now, stage by stage.",
+        total,
+    ).format(team=h(team.name), n=t.number(total))
+    return picture, caption
 
 
 @manager_only
@@ -233,7 +241,8 @@ async def digest_command(update: Update, ctx: BotContext) -> None:
     chat = update.effective_chat
     assert chat is not None
     await send_digest(ctx.bot, chat.id, text, keyboard)
-    await ctx.bot.send_photo(chat.id, await funnel_picture(ctx.runtime, ctx.t, team))
+    picture, caption = await funnel_picture(ctx.runtime, ctx.t, team)
+    await ctx.bot.send_photo(chat.id, picture, caption=caption)
 
 
 @manager_only

@@ -11,8 +11,9 @@ STAGE_NAMES = {
     "new_lead": NP_("stage", "New lead"),
     "contacted": NP_("stage", "Contacted"),
     "needs_identified": NP_("stage", "Needs identified"),
+    "test_drive": NP_("stage", "Test drive"),
     "offer_sent": NP_("stage", "Offer sent"),
-    "negotiation": NP_("stage", "Test drive / negotiation"),
+    "negotiation": NP_("stage", "Negotiation"),
 }
 
 REASON_NAMES = {

@@ -97,7 +97,10 @@ async def _show_page(
     for _, group in groupby(shown, key=lambda row: row[2].id):
         items = list(group)
         lines += ["", f"<b>{h(stage_name(t, items[0][2]))}</b>"]
-        lines += [deal_line(t, deal, client, stage, now) for deal, client, stage in items]
+        lines += [
+            deal_line(t, deal, client, stage, now, with_stage=False)
+            for deal, client, stage in items
+        ]
 
     def turn(to: int) -> str:
         return data(LIST, "p", to) if view is None else data(LIST, "m", owner, to)
@@ -111,9 +114,12 @@ async def _show_page(
     await answer(update, ctx, "\n".join(lines), keyboard, edit=edit)
 
 
-async def search(update: Update, ctx: BotContext, text: str) -> None:
-    """Name, company, phone (any format) or `#number`; a salesperson sees only their own deals,
-    a manager the whole team's."""
+async def search(
+    update: Update, ctx: BotContext, text: str, *, quiet_if_none: bool = False
+) -> bool:
+    """Name, company, car, phone (any format) or `#number`; a salesperson sees only their own
+    deals, a manager the whole team's. Returns whether anything was found; with
+    `quiet_if_none`, nothing found says nothing (the caller answers)."""
     member = me(ctx)
     query = " ".join(text.split())[:100]
     number_match = NUMBER.match(query)
@@ -129,19 +135,21 @@ async def search(update: Update, ctx: BotContext, text: str) -> None:
         )
     t = ctx.t
     if not found:
+        if quiet_if_none:
+            return False
         if number_match or not query:
             await answer(
                 update, ctx, t._("🔍 Nothing found for «{query}».").format(query=h(query))
             )
-            return
+            return False
         await offer_new_client(update, ctx, query)
-        return
+        return False
     if len(found) == 1:
         deal = found[0][0]
         async with ctx.runtime.uow() as uow:
             view = await deals.load(uow, member, deal.id or 0)
         await show_card(update, ctx, view, edit=False)
-        return
+        return True
     now = ctx.runtime.clock.now()
     lines = [
         t.ngettext("🔍 {n} deal found:", "🔍 {n} deals found:", len(found)).format(
@@ -151,6 +159,7 @@ async def search(update: Update, ctx: BotContext, text: str) -> None:
     lines += [deal_line(t, deal, client, stage, now) for deal, client, stage in found]
     keyboard = markup(*rows([deal_button(d, c) for d, c, _ in found], 2))
     await answer(update, ctx, "\n".join(lines), keyboard)
+    return True
 
 
 @member_only

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardButton, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
-from bot.domain import CLIENT_NAME_MAX, ClientSource
+from bot.domain import CLIENT_NAME_MAX, MODEL_MAX, ClientSource
 from bot.handlers.common import (
     answer,
     display_name,
@@ -22,18 +22,22 @@ from bot.handlers.common import (
 )
 from bot.handlers.deal_card import int_arg, me
 from bot.handlers.deal_views import deal_button
-from bot.handlers.flows import begin, finish, text_step
+from bot.handlers.flows import ask, begin, finish, text_step
 from bot.handlers.labels import SOURCE_NAMES, source_name
 from bot.handlers.when_picker import ask_when
+from bot.i18n import Translator
 from bot.keyboards import args, button, data, markup, rows
 from bot.services import deals
 from bot.services.deals import NewDeal
 from bot.services.errors import Problem, RuleError
 from bot.services.quick_entry import format_phone, parse_amount, parse_phone, parse_quick_entry
+from bot.storage.deals import DealView
 from bot.storage.models import ConversationState
 
 NEW = "nd"
-STEPS = ("name", "phone", "value", "source")
+STEPS = ("name", "phone", "value", "model", "source")
+LOW_CAR_VALUE_MINOR = 1000 * 100  # a car's value under this is likely a typo (a phone's tail)
+MODEL_WORDS = 5  # a quick entry's tail of at most this many words is the car model
 
 
 def _country(ctx: BotContext) -> str:
@@ -44,13 +48,18 @@ def _country(ctx: BotContext) -> str:
 
 async def _ask(update: Update, ctx: BotContext, step: str, collected: dict[str, Any]) -> None:
     """Wait for `step`, showing its question with skip / back buttons."""
-    await begin(ctx, NEW, step, **collected)
     t = ctx.t
     name = h(collected.get("name", ""))
     skip = button(t.pgettext("button", "⏭ Skip"), data(NEW, "skip"))
     back = button(t.pgettext("button", "◀️ Back"), data(NEW, "back"))
     if step == "name":
-        text = t._("👤 New client. What is their name?")
+        text = "\n".join(
+            [
+                t._("👤 New client. What is their name?"),
+                "",
+                t._("💡 Faster, in one line: {example}").format(example=h(quick_example(t))),
+            ]
+        )
         keyboard = markup([button(t.pgettext("button", "✖️ Cancel"), data(NEW, "cancel"))])
     elif step == "phone":
         text = t._("📞 {name}'s phone number? Or share the contact from your phone book.").format(
@@ -60,13 +69,18 @@ async def _ask(update: Update, ctx: BotContext, step: str, collected: dict[str, 
     elif step == "value":
         text = t._("💰 What is the deal worth? For example 95 000.")
         keyboard = markup([skip, back])
+    elif step == "model":
+        text = t._("🚗 Which car is {name} interested in? For example Škoda Octavia.").format(
+            name=name
+        )
+        keyboard = markup([skip, back])
     else:
         text = t._("📣 How did {name} come to you?").format(name=name)
         sources = [
             button(source_name(t, source), data(NEW, "src", source)) for source in SOURCE_NAMES
         ]
         keyboard = markup(*rows(sources, 2), [skip, back])
-    await answer(update, ctx, text, keyboard, edit=True)
+    await ask(update, ctx, NEW, step, text, keyboard, **collected)
 
 
 async def _next(update: Update, ctx: BotContext, step: str, collected: dict[str, Any]) -> None:
@@ -78,10 +92,18 @@ async def _next(update: Update, ctx: BotContext, step: str, collected: dict[str,
     await _create(update, ctx, collected)
 
 
-async def _create(update: Update, ctx: BotContext, collected: dict[str, Any]) -> None:
+async def _create(
+    update: Update, ctx: BotContext, collected: dict[str, Any], *, quick: bool = False
+) -> None:
+    """Create the deal, then ask for the next contact. A quick entry's confirmation echoes what
+    was read (with ✏️ Fix, and a question when the value looks too low for a car) and offers the
+    lead source in one tap, the salesperson's last choice already applied."""
     team = ctx.me.team
     assert team is not None
+    member = me(ctx)
     source = collected.get("source")
+    if quick and source is None and member.default_source in ClientSource._value2member_map_:
+        source = member.default_source
     new = NewDeal(
         name=str(collected.get("name", "")),
         phone=collected.get("phone"),
@@ -89,16 +111,59 @@ async def _create(update: Update, ctx: BotContext, collected: dict[str, Any]) ->
         source=ClientSource(source) if source else None,
         note=collected.get("note"),
         client_id=collected.get("client_id"),
+        model=collected.get("model"),
     )
     async with ctx.db() as uow:
-        view = await deals.create_deal(uow, me(ctx), team, new, ctx.runtime.clock.now())
+        view = await deals.create_deal(uow, member, team, new, ctx.runtime.clock.now())
         await uow.conversations.clear(ctx.me.user.id)
         await uow.commit()
     ctx.flow = None
-    intro = ctx.t._("✅ Saved as deal #{number}: {name}.").format(
+    intro, extra = quick_confirmation(ctx, view) if quick else (saved_line(ctx, view), [])
+    await ask_when(update, ctx, view, "n", intro=intro, extra_rows=extra)
+
+
+def saved_line(ctx: BotContext, view: DealView) -> str:
+    return ctx.t._("✅ Saved as deal #{number}: {name}.").format(
         number=view.deal.number, name=h(view.client.name)
     )
-    await ask_when(update, ctx, view, "n", intro=intro)
+
+
+def quick_example(t: Translator) -> str:
+    return "/new " + t._("Jan Kowalski +48 600 100 200 95000 Octavia")
+
+
+def quick_confirmation(
+    ctx: BotContext, view: DealView
+) -> tuple[str, list[list[InlineKeyboardButton]]]:
+    """What a quick entry was read as, and its buttons: ✏️ Fix and the six lead sources."""
+    t = ctx.t
+    deal, client = view.deal, view.client
+    fields = [f"👤 {h(client.name)}"]
+    if client.phone:
+        fields.append(f"📞 {format_phone(client.phone)}")
+    if deal.value_minor:
+        fields.append(f"💰 {t.money(deal.value_minor, deal.currency)}")
+    if deal.model:
+        fields.append(f"🚗 {h(deal.model)}")
+    lines = [saved_line(ctx, view), " · ".join(fields)]
+    if deal.value_minor and deal.value_minor < LOW_CAR_VALUE_MINOR:
+        lines.append(
+            t._("⚠️ {value} is low for a car: a typo? ✏️ Fix it.").format(
+                value=t.money(deal.value_minor, deal.currency)
+            )
+        )
+    if deal.last_note:
+        lines.append(f"📝 {h(deal.last_note)}")
+    chosen = client.source
+    sources = [
+        button(
+            ("• " if source == chosen else "") + source_name(t, source),
+            data(NEW, "qs", deal.id, source),
+        )
+        for source in SOURCE_NAMES
+    ]
+    fix = [button(t.pgettext("button", "✏️ Fix"), data("de", "menu", deal.id))]
+    return "\n".join(lines), [*rows(sources, 2), fix]
 
 
 async def _phone_is_free(
@@ -118,7 +183,8 @@ async def _phone_is_free(
     latest = client_deals[-1]
     t = ctx.t
     if deals.may_see(me(ctx), latest):
-        await begin(ctx, NEW, "phone", **collected)
+        # A screen of choices waits for no text: a name typed now is a search.
+        await begin(ctx, NEW, "known", **collected)
         text = t._(
             "📇 {name} is already your client (deal #{number}). "
             "Open the card, or start a new deal for them?"
@@ -167,7 +233,17 @@ async def new_command(update: Update, ctx: BotContext) -> None:
 
     async def run() -> None:
         entry = parse_quick_entry(line, _country(ctx))
-        collected: dict[str, Any] = {"source": None, "note": entry.note}
+        tail = entry.note
+        # The words after the name, phone and value are the car the client wants ("Octavia",
+        # "синий седан"); a longer tail is a note.
+        model = (
+            tail if tail and len(tail) <= MODEL_MAX and len(tail.split()) <= MODEL_WORDS else None
+        )
+        collected: dict[str, Any] = {
+            "source": None,
+            "note": None if model else tail,
+            "model": model,
+        }
         if entry.phone:
             collected["phone"] = entry.phone
             if not await _phone_is_free(
@@ -187,7 +263,7 @@ async def new_command(update: Update, ctx: BotContext) -> None:
         collected.setdefault("phone", None)
         collected.setdefault("value", None)
         collected["name"] = deals.clean_text(entry.name, CLIENT_NAME_MAX)
-        await _create(update, ctx, collected)
+        await _create(update, ctx, collected, quick=True)
 
     await run_rule(update, ctx, run)
 
@@ -247,6 +323,9 @@ async def step_button(update: Update, ctx: BotContext) -> None:
         if action == "again":
             await _new_deal_for_client(update, ctx, int_arg(update))
             return
+        if action == "qs":
+            await _quick_source(update, ctx)
+            return
         step, collected = await _collected(ctx)
         if action == "create":
             await _ask(update, ctx, "phone", collected)
@@ -268,6 +347,28 @@ async def step_button(update: Update, ctx: BotContext) -> None:
             raise RuleError(Problem.STALE)
 
     await run_rule(update, ctx, run)
+
+
+async def _quick_source(update: Update, ctx: BotContext) -> None:
+    """`nd:qs:<deal>:<source>`: the lead source of a deal just logged in one line; remembered
+    as this salesperson's default for the next ones."""
+    query = update.callback_query
+    assert query is not None
+    deal_id, source = int_arg(update), args(query.data, 2)[1]
+    if source not in ClientSource._value2member_map_:
+        raise RuleError(Problem.STALE)
+    async with ctx.db() as uow:
+        view = await deals.set_source(
+            uow, me(ctx), deal_id, ClientSource(source), ctx.runtime.clock.now()
+        )
+        member = await uow.teams.member_by_id(me(ctx).id or 0)
+        assert member is not None
+        member.default_source = source
+        await uow.teams.save(member)
+        await uow.commit()
+    ctx.me.member = member
+    intro, extra = quick_confirmation(ctx, view)
+    await ask_when(update, ctx, view, "n", intro=intro, extra_rows=extra)
 
 
 async def _new_deal_for_client(update: Update, ctx: BotContext, client_id: int) -> None:
@@ -298,7 +399,15 @@ async def receive_name(update: Update, ctx: BotContext, state: ConversationState
 async def receive_phone(update: Update, ctx: BotContext, state: ConversationState) -> None:
     async def run() -> None:
         assert update.effective_message is not None
-        phone = parse_phone(update.effective_message.text or "", _country(ctx))
+        typed = update.effective_message.text or ""
+        if not any(char.isdigit() for char in typed):
+            # Words where a phone was asked for: say what this step waits for.
+            text = ctx.t._(
+                "📞 I'm waiting for the phone of {name}: send it, tap ⏭ Skip, or /cancel."
+            ).format(name=h(str(state.data.get("name", ""))))
+            await answer(update, ctx, text)
+            return
+        phone = parse_phone(typed, _country(ctx))
         if phone is None:
             raise RuleError(Problem.BAD_PHONE)
         collected = {**state.data, "phone": phone}
@@ -312,10 +421,28 @@ async def receive_phone(update: Update, ctx: BotContext, state: ConversationStat
 async def receive_value(update: Update, ctx: BotContext, state: ConversationState) -> None:
     async def run() -> None:
         assert update.effective_message is not None
-        amount = parse_amount(update.effective_message.text or "")
+        typed = update.effective_message.text or ""
+        if not any(char.isdigit() for char in typed):
+            text = ctx.t._(
+                "💰 I'm waiting for the value of the deal with {name}: send it like 95 000, "
+                "tap ⏭ Skip, or /cancel."
+            ).format(name=h(str(state.data.get("name", ""))))
+            await answer(update, ctx, text)
+            return
+        amount = parse_amount(typed)
         if amount is None:
             raise RuleError(Problem.BAD_AMOUNT)
         await _next(update, ctx, "value", {**state.data, "value": amount})
+
+    await run_rule(update, ctx, run)
+
+
+@text_step(NEW, "model")
+async def receive_model(update: Update, ctx: BotContext, state: ConversationState) -> None:
+    async def run() -> None:
+        assert update.effective_message is not None
+        model = deals.clean_text(update.effective_message.text or "", MODEL_MAX)
+        await _next(update, ctx, "model", {**state.data, "model": model})
 
     await run_rule(update, ctx, run)
 

@@ -190,7 +190,11 @@ async def receive_team_name(update: Update, ctx: BotContext, state: Conversation
         ctx.me.team, ctx.me.member, ctx.flow = team, member, None
         ctx.t = runtime.i18n.translator(user.language, team.timezone)
         await commands_menu.sync_for(ctx, user, member)
-        await answer(update, ctx, _team_created_text(ctx, team))
+        from bot.handlers.team import invite_share_button
+
+        await answer(
+            update, ctx, _team_created_text(ctx, team), markup([invite_share_button(ctx, team)])
+        )
 
     if not await run_rule(update, ctx, create):
         await finish(ctx)
@@ -288,9 +292,20 @@ async def _join(update: Update, ctx: BotContext, code: str) -> None:
         ctx.t = runtime.i18n.translator(user.language, team.timezone)
         await commands_menu.sync_for(ctx, user, member)
         await acknowledge(update)
-        text = ctx.t._(
-            "✅ Welcome to <b>{team}</b>! You joined as a salesperson. /help shows what I can do."
-        ).format(team=h(team.name))
+        from bot.handlers.new_deal import quick_example
+
+        text = "\n".join(
+            [
+                ctx.t._(
+                    "✅ Welcome to <b>{team}</b>! You joined as a salesperson. "
+                    "/help shows what I can do."
+                ).format(team=h(team.name)),
+                "",
+                ctx.t._("💡 Log a client in one line: {example}").format(
+                    example=h(quick_example(ctx.t))
+                ),
+            ]
+        )
         await answer(update, ctx, text, edit=update.callback_query is not None)
         for view in managers:
             if view.user.id == user.id:

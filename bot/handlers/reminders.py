@@ -4,6 +4,8 @@ reminder. The reminder message is edited to show what was chosen."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler
 
@@ -41,11 +43,15 @@ def _title(t: Translator, item: DueReminder) -> str:
     return t._("⏰ Time to contact {name}").format(name=name)
 
 
-def reminder_text(t: Translator, item: DueReminder, *, late: bool) -> str:
+def reminder_text(
+    t: Translator, item: DueReminder, *, late: bool, now: datetime | None = None
+) -> str:
     deal, client, reminder = item.deal, item.client, item.reminder
     lines = [_title(t, item), f"<b>#{deal.number} · {h(client.name)}</b>"]
     if client.phone:
         lines.append(f"📞 {format_phone(client.phone)}")
+    if deal.model:
+        lines.append(f"🚗 {h(deal.model)}")
     lines.append(t._("📊 Stage: {stage}").format(stage=h(stage_name(t, item.stage))))
     planned = reminder.note or (
         deal.next_step if reminder.kind == ReminderKind.NEXT_CONTACT else None
@@ -57,7 +63,8 @@ def reminder_text(t: Translator, item: DueReminder, *, late: bool) -> str:
     if deal.last_note:
         lines.append(f"📝 {h(shorten(deal.last_note, 300))}")
     if late:
-        lines.append(t._("⌛ Late: it was due {when}").format(when=t.datetime(reminder.due_at)))
+        due = t.when(reminder.due_at, now) if now is not None else t.datetime(reminder.due_at)
+        lines.append(t._("⌛ Late: it was due {when}").format(when=due))
     if item.leaver is not None:
         lines.append(
             t._("👤 A follow-up of {name}, whose access is off: /team hands it over.").format(
@@ -80,14 +87,13 @@ def reminder_keyboard(t: Translator, reminder: Reminder, deal_open: bool) -> Inl
 
 
 def bundle_text(t: Translator, items: list[DueReminder]) -> str:
-    lines = [
-        t.ngettext(
-            "⌛ While I was away, {n} follow-up fell due:",
-            "⌛ While I was away, {n} follow-ups fell due:",
-            len(items),
-        ).format(n=t.number(len(items))),
-        "",
-    ]
+    """The reminders of one person that fell due while the bot was away, in one message."""
+    title = t.ngettext(
+        "⌛ While I was away, {n} follow-up fell due:",
+        "⌛ While I was away, {n} follow-ups fell due:",
+        len(items),
+    )
+    lines = [title.format(n=t.number(len(items))), ""]
     for item in items:
         name = h(shorten(item.client.name, 40))
         lines.append(f"• #{item.deal.number} {name} · {t.datetime(item.reminder.due_at)}")
@@ -120,9 +126,8 @@ async def open_reminder(update: Update, ctx: BotContext) -> None:
 
     async def run() -> None:
         item = await _due_item(ctx, int_arg(update))
-        text = reminder_text(
-            ctx.t, item, late=reminders.is_late(item.reminder, ctx.runtime.clock.now())
-        )
+        now = ctx.runtime.clock.now()
+        text = reminder_text(ctx.t, item, late=reminders.is_late(item.reminder, now), now=now)
         keyboard = reminder_keyboard(ctx.t, item.reminder, item.deal.status == DealStatus.OPEN)
         await answer(update, ctx, text, keyboard)
 
@@ -218,7 +223,7 @@ async def snooze(update: Update, ctx: BotContext) -> None:
             await uow.commit()
         t = ctx.t
         text = t._("💤 #{number} {name}: I'll remind you {when}.").format(
-            number=view.deal.number, name=h(view.client.name), when=t.datetime(when)
+            number=view.deal.number, name=h(view.client.name), when=t.when(when, now)
         )
         keyboard = markup([button(t.pgettext("button", "📇 Card"), data(DEAL, "o", view.deal.id))])
         await answer(update, ctx, text, keyboard, edit=True)

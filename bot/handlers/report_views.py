@@ -250,6 +250,14 @@ def process_lines(
         (t._("lead → sale"), current.lead_to_sale, earlier.lead_to_sale),
     ):
         lines.append(f"   {label}: {compared(t, t.percent(value), t.percent(old))}")
+    # What the ratios count, so nobody reads them as contacts divided by contacts.
+    lines.append(
+        t._(
+            "<i>Of the deals with the first step in the period, the share that then had the "
+            "second; a meeting is any face-to-face contact (also a presentation or a test "
+            "drive); lead → sale as in the funnel.</i>"
+        )
+    )
     return lines
 
 

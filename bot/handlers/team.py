@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
@@ -19,7 +19,19 @@ from bot.handlers.common import (
     once_per_tap,
     run_rule,
 )
-from bot.keyboards import ID, TEAM, args, button, data, markup, named, parse_id, pattern, rows
+from bot.keyboards import (
+    ID,
+    TEAM,
+    args,
+    button,
+    data,
+    markup,
+    named,
+    parse_id,
+    pattern,
+    rows,
+    share_button,
+)
 from bot.services import teams
 from bot.services.errors import Problem, RuleError
 from bot.storage.models import Member, Team
@@ -113,9 +125,19 @@ async def _team_screen(ctx: BotContext, page: int) -> tuple[str, InlineKeyboardM
         *rows(people_buttons, 2),
         paging,
         *rows(leaver_buttons[:10], 1),
+        [invite_share_button(ctx, team)],
         [button(t.pgettext("button", "🔄 New invite link"), data(TEAM, "inv"))],
     )
     return "\n".join(lines), keyboard
+
+
+def invite_share_button(ctx: BotContext, team: Team) -> InlineKeyboardButton:
+    """Send the invite link on in one tap (Telegram's share screen, any chat)."""
+    t = ctx.t
+    assert team.invite_code is not None
+    link = ctx.runtime.link(teams.INVITE_PREFIX + team.invite_code)
+    message = t._("Join our team {team} in the CRM bot:").format(team=team.name)
+    return share_button(t.pgettext("button", "📤 Share the invite"), link, message)
 
 
 @member_only

@@ -13,14 +13,15 @@ from telegram.ext import Application, CommandHandler
 
 from bot.context import BotContext
 from bot.domain import DealStatus
-from bot.handlers.common import answer_long, member_only
+from bot.handlers.common import answer_long, h, member_only
 from bot.handlers.deal_card import me
-from bot.handlers.deal_views import deal_button, deal_line
+from bot.handlers.deal_views import deal_button, deal_line, shorten
 from bot.i18n import Translator
-from bot.keyboards import markup, rows
+from bot.keyboards import button, data, markup, named, rows
 from bot.services.reminders import hours_of
 from bot.services.working_hours import local_wall_time
 from bot.storage.models import Client, Deal, Stage, Team
+from bot.storage.reminders import DueReminder
 from bot.storage.unit_of_work import UnitOfWork
 
 SECTION_MAX = 12
@@ -71,7 +72,7 @@ def _section(
         return []
     lines = ["", f"<b>{header}</b>"]
     for deal, client, stage in found[:SECTION_MAX]:
-        line = deal_line(t, deal, client, stage, now)
+        line = deal_line(t, deal, client, stage, now, with_when=not with_time)
         if with_time and deal.next_contact_at is not None:
             line = f"{t.time(deal.next_contact_at)} · {line}"
         lines.append(line)
@@ -82,14 +83,54 @@ def _section(
 
 
 def day_message(
-    t: Translator, day: Day, now: datetime, *, greeting: str = ""
+    t: Translator,
+    day: Day,
+    now: datetime,
+    *,
+    greeting: str = "",
+    due_now: list[DueReminder] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The day in one message. `due_now`: reminders falling due as it goes out (the morning
+    agenda folds them in): listed first as "now", not overdue, each button opening its
+    reminder."""
     weekday = format_date(t.local(now).date(), "EEEE, d MMMM", locale=t.locale)
     lines = [greeting] if greeting else []
     lines.append(t._("📅 <b>Your day</b>: {date}").format(date=weekday))
-    if day.empty:
+    folded = {item.deal.id for item in due_now or []}
+    day = Day(
+        [row for row in day.overdue if row[0].id not in folded],
+        [row for row in day.today if row[0].id not in folded],
+        day.unplanned,
+        day.winbacks,
+    )
+    if day.empty and not due_now:
         lines += ["", t._("Nothing is due and every deal has a next step. /new logs a client.")]
         return "\n".join(lines), None
+    now_buttons = []
+    if due_now:
+        n = len(due_now)
+        lines += [
+            "",
+            "<b>"
+            + t.ngettext("⏰ {n} to contact now", "⏰ {n} to contact now", n).format(n=t.number(n))
+            + "</b>",
+        ]
+        for item in due_now[:SECTION_MAX]:
+            line = deal_line(t, item.deal, item.client, item.stage, now, with_status=False)
+            planned = item.reminder.note or item.deal.next_step
+            lines.append(f"{line} · {h(shorten(planned, 60))}" if planned else line)
+        if n > SECTION_MAX:
+            more = n - SECTION_MAX
+            lines.append(
+                t.ngettext("…and {n} more", "…and {n} more", more).format(n=t.number(more))
+            )
+        now_buttons = [
+            button(
+                named(f"⏰ #{item.deal.number} ", item.client.name),
+                data("r", "o", item.reminder.id),
+            )
+            for item in due_now[:BUTTONS_MAX]
+        ]
     n = len(day.overdue)
     lines += _section(
         t,
@@ -130,7 +171,8 @@ def day_message(
     for group in (day.overdue, day.today, day.unplanned, day.winbacks):
         for row in group[:SECTION_MAX]:
             shown.setdefault(row[0].id or 0, row)
-    buttons = [deal_button(deal, client) for deal, client, _ in list(shown.values())[:BUTTONS_MAX]]
+    buttons = [deal_button(deal, client) for deal, client, _ in list(shown.values())]
+    buttons = [*now_buttons, *buttons][:BUTTONS_MAX]
     return "\n".join(lines), markup(*rows(buttons, 2))
 
 

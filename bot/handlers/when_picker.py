@@ -22,10 +22,10 @@ from bot.context import BotContext
 from bot.handlers.common import answer, h, member_only, once_per_tap, run_rule
 from bot.handlers.deal_card import int_arg, me, show_card
 from bot.handlers.deal_views import DEAL
-from bot.handlers.flows import begin, text_step
+from bot.handlers.flows import ask, text_step
 from bot.keyboards import args, button, data, markup, parse_id, pattern, rows
 from bot.services import deals
-from bot.services.dates import WhenError, later_today_hours, parse_when, preset
+from bot.services.dates import WhenError, later_today_hours, parse_when_and_step, preset
 from bot.services.errors import Problem, RuleError
 from bot.storage.deals import DealView
 from bot.storage.models import ConversationState
@@ -125,13 +125,13 @@ async def ask_when(
     undo_event_id: int | None = None,
     flow_data: dict[str, Any] | None = None,
     suggested_days: int | None = None,
+    extra_rows: list[list[InlineKeyboardButton]] | None = None,
 ) -> None:
     """Show the picker (editing the tapped message, or as a new one after typed text) and wait
-    for typed text too."""
+    for typed text too. `extra_rows` go under the picker's own buttons."""
     t = ctx.t
     deal_id = view.deal.id
     assert deal_id is not None
-    await begin(ctx, PICK, purpose, deal_id=deal_id, **(flow_data or {}))
     lines = [intro] if intro else []
     lines.append(_question(ctx, view, purpose))
     if (
@@ -139,7 +139,11 @@ async def ask_when(
         and view.deal.next_contact_at
         and view.deal.next_contact_at > ctx.runtime.clock.now()
     ):
-        lines.append(t._("Planned now: {when}").format(when=t.datetime(view.deal.next_contact_at)))
+        lines.append(
+            t._("Planned now: {when}").format(
+                when=t.when(view.deal.next_contact_at, ctx.runtime.clock.now())
+            )
+        )
     lines.append(t._("Tap a button or type it, for example: tomorrow 10:00, 15.12 14:30, friday."))
     keyboard_rows = _preset_rows(ctx, purpose, deal_id, view.deal.version, suggested_days)
     if (
@@ -156,7 +160,17 @@ async def ask_when(
         )
     if purpose == "h":
         keyboard_rows.append([button(t.pgettext("button", "Later"), data(DEAL, "c", deal_id))])
-    await answer(update, ctx, "\n".join(lines), markup(*keyboard_rows), edit=True)
+    keyboard_rows += extra_rows or []
+    await ask(
+        update,
+        ctx,
+        PICK,
+        purpose,
+        "\n".join(lines),
+        markup(*keyboard_rows),
+        deal_id=deal_id,
+        **(flow_data or {}),
+    )
 
 
 def _local_moment(ctx: BotContext, stamp: str) -> datetime:
@@ -231,6 +245,8 @@ async def _apply(
     deal_id: int,
     when: datetime | None,
     version: int | None = None,
+    *,
+    step: str | None = None,
 ) -> None:
     """Store the chosen moment for its purpose and show the card. A tapped button carries the
     deal's version when it was shown: a deal changed since then makes the tap stale."""
@@ -244,7 +260,7 @@ async def _apply(
                 raise RuleError(Problem.STALE)
         undo_event_id = None
         if purpose == "n":
-            view = await deals.plan_next_contact(uow, me(ctx), deal_id, when, now)
+            view = await deals.plan_next_contact(uow, me(ctx), deal_id, when, now, step)
         elif purpose == "h":
             if when is None:
                 raise RuleError(Problem.STALE)
@@ -318,7 +334,9 @@ async def _typed(update: Update, ctx: BotContext, state: ConversationState) -> N
 
     async def run() -> None:
         try:
-            when = parse_when(
+            # "jutro 10:00 zadzwonić w sprawie leasingu": the words after the moment are the
+            # planned next step.
+            when, step = parse_when_and_step(
                 update.effective_message.text or "",  # type: ignore[union-attr]
                 language=ctx.t.language.value,
                 tz=_team_tz(ctx),
@@ -326,11 +344,35 @@ async def _typed(update: Update, ctx: BotContext, state: ConversationState) -> N
                 default_hour=_morning(ctx),
             )
         except WhenError as error:
+            typed = update.effective_message.text or ""  # type: ignore[union-attr]
+            if error.reason != "past" and not any(char.isdigit() for char in typed):
+                # Words that are no date at all while the picker waits: a client's name is a
+                # search, as anywhere else (the picker stays, its buttons still work).
+                from bot.handlers.lists import search
+
+                if await search(update, ctx, typed, quiet_if_none=True):
+                    return
             problem = Problem.WHEN_PAST if error.reason == "past" else Problem.WHEN_UNREADABLE
             raise RuleError(problem) from error
-        await _apply(update, ctx, state.step, deal_id, when)
+        await _apply(update, ctx, state.step, deal_id, when, step=step)
+        ctx.prompt_summary = _summary(ctx, state.step, when)
 
     await run_rule(update, ctx, run)  # a date that does not read keeps the step: type again
+
+
+def _summary(ctx: BotContext, purpose: str, when: datetime | None) -> str:
+    """The picker answered by typing becomes one line saying what was chosen."""
+    t = ctx.t
+    now = ctx.runtime.clock.now()
+    if purpose == "h" and when is not None:
+        return t._("🚗 Handover: {when}").format(when=t.when(when, now))
+    if purpose == "w":
+        if when is None:
+            return t._("🔁 No win-back planned")
+        return t._("🔁 Win back: {when}").format(when=t.date(when))
+    if when is None:
+        return t._("⚠️ No next contact planned")
+    return t._("⏰ Next contact: {when}").format(when=t.when(when, now))
 
 
 for _purpose in PURPOSES:

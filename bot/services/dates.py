@@ -11,9 +11,14 @@ complete it where it reads wrongly: a clock time is split off first ("o 10", "в
 "10am", "15h", "10 rano"), day words and weekdays are looked up in a table (dateparser keeps the
 time of "now" for "jutro o 10", reads "в 10" as the 10th of the month and "pt 15" as a day),
 numeric dates are read strictly ("15.12" is a date, never 15:12; "32.13" is nothing), and a date
-without a year is the next such date.
+without a year is the next such date, unless it passed within the last RECENT_PAST_DAYS days: on
+3 December "2.12" is a typo or yesterday, refused as "past" rather than silently moved to next
+December ("15.01" still means next January; "2.12.2027" is taken as written).
 
 Anything not clearly one moment is "unreadable"; a moment not after `now` is "past".
+
+`parse_when_and_step` also keeps what was typed around the moment as the planned next step:
+"jutro 10:00 zadzwonić w sprawie leasingu" -> (tomorrow 10:00, "zadzwonić w sprawie leasingu").
 """
 
 from __future__ import annotations
@@ -43,6 +48,9 @@ PRESET_NAMES: tuple[str, ...] = (
     "in_6_months",
     "in_12_months",
 )
+
+# A year-less day-month that passed at most this many days ago is "past", not next year's.
+RECENT_PAST_DAYS = 60
 
 _PRESET_DAYS = {"tomorrow_morning": 1, "in_2_days": 2, "next_week": 7}
 _PRESET_MONTHS = {"in_1_month": 1, "in_3_months": 3, "in_6_months": 6, "in_12_months": 12}
@@ -111,15 +119,57 @@ def parse_when(
     return ctx.finish(ctx.to_utc(datetime.combine(plan, time(default_hour))))
 
 
+def parse_when_and_step(
+    text: str, *, language: str, tz: str, now: datetime, default_hour: int = 9
+) -> tuple[datetime, str | None]:
+    """Read a moment and the planned next step typed with it, as `(moment, step)`: the moment
+    as `parse_when` reads it (aware UTC), the step what else was typed (trimmed, runs of spaces
+    and line breaks made one space, separators such as "," or "–" at the joint dropped), or None.
+
+    "jutro 10:00 zadzwonić w sprawie leasingu" -> (tomorrow 10:00, "zadzwonić w sprawie
+    leasingu"); "friday test drive" -> (Friday 09:00, "test drive"); "15.12" -> (…, None).
+    The first reading that fits wins:
+      1. the whole text is a moment, exactly as `parse_when` reads it; the step is None (in
+         Romanian not when it leans on "sun", "sat" or "pt": "sun la 10" is "I call at 10",
+         and only if nothing else reads, Sunday 10:00);
+      2. the moment first: the longest run of (up to MAX_WHEN_WORDS) words at the start that
+         reads; and if the last words read on their own and together with it, they belong to
+         the moment too: "jutro zadzwonić o 10" -> (tomorrow 10:00, "zadzwonić");
+      3. the moment last: the longest run of words at the end that reads, the step before it:
+         "call about leasing tomorrow 10:00" -> (tomorrow 10:00, "call about leasing").
+    A split leaving a day word ("jutro", "завтра", "mâine", "tomorrow", …) in the step is not
+    taken: "sun mâine la 10" (ro: I call tomorrow at 10) is (tomorrow 10:00, "sun"), never
+    Sunday. A bare number is never split off as a time ("2 auta jutro" is (tomorrow, "2
+    auta"), "model 3" is unreadable), and a step after the moment may not start with a number
+    ("jutro 25 aut" is unreadable: 25 is a failed time more likely than part of the step).
+    A moment that reads but has passed ("wczoraj zadzwonić") raises WhenError("past"); a text
+    in which no moment reads, WhenError("unreadable").
+    """
+    reading = _Reader(text, language, tz, now, default_hour)
+    whole = reading.read(text)  # raises ValueError for a naive `now` or a wrong default_hour
+    found = (
+        (whole, None)
+        if whole is not None and not reading.leans_on_plain(text)
+        else reading.moment_first() or reading.moment_last()
+    )
+    if found is None and whole is not None:
+        found = whole, None  # ro "sun" alone: Sunday after all
+    if found is None:
+        raise WhenError(WhenError.UNREADABLE)
+    moment, step = found
+    if isinstance(moment, WhenError):
+        raise moment
+    return moment, step
+
+
 def preset(name: str, *, tz: str, now: datetime, morning_hour: int = 9) -> datetime:
     """The moment behind a quick button (see PRESET_NAMES), as an aware UTC datetime."""
     zone = ZoneInfo(tz)
     now_utc = _as_utc(now)
     if name == "in_1_hour":
-        target = now_utc + timedelta(hours=1)
-        quarter = timedelta(minutes=15)
-        overshoot = (target - datetime(1970, 1, 1, tzinfo=UTC)) % quarter
-        return target + (quarter - overshoot) if overshoot else target
+        # Exactly an hour on the clock the user reads: 11:00:40 -> 12:00 (the seconds dropped),
+        # never rounded up to a quarter ("in an hour" at 11:00 must not say 12:15).
+        return (now_utc + timedelta(hours=1)).replace(second=0, microsecond=0)
     today = now_utc.astimezone(zone).date()
     if name in _PRESET_DAYS:
         day = today + timedelta(days=_PRESET_DAYS[name])
@@ -149,6 +199,118 @@ def later_today_hours(
         if moment >= earliest and (not hours or moment > hours[-1]):
             hours.append(moment)
     return hours
+
+
+# --- the moment and the planned step ------------------------------------------------------
+
+MAX_WHEN_WORDS = 8  # the longest moment split off a step: "the day after tomorrow at 10 am"
+_MAX_TAIL_WORDS = 4  # a time after the step: "o godz. 10", "at 3 p.m."
+_WORD = re.compile(r"\S+")
+_JOINT = " ,;:-–—"  # what may stand between the moment and the step: "jutro 10 – zadzwonić"
+_BARE_NUMBER = re.compile(r"[0-9]+")
+_LETTER = re.compile(r"[^\W\d_]")
+# Another language's weekday abbreviations that are everyday words in the user's: in Romanian
+# "sun" is "I call", "sat" a village and "pt" short for "pentru". Alone they still read as days
+# (parse_when), but never as the moment split off a step: "sun vineri la 15" is Friday.
+_PLAIN_WORDS: dict[str, frozenset[str]] = {"ro": frozenset({"sun", "sat", "pt"})}
+
+_Reading = datetime | WhenError  # a moment, or one that reads but has passed
+
+
+class _Reader:
+    """Splits one text into the moment and the step (see `parse_when_and_step`)."""
+
+    def __init__(
+        self, text: str, language: str, tz: str, now: datetime, default_hour: int
+    ) -> None:
+        self.text = text
+        self.language, self.tz, self.now, self.default_hour = language, tz, now, default_hour
+        self.spans = [match.span() for match in _WORD.finditer(text)]
+        self.plain = _PLAIN_WORDS.get(language.split("-")[0].split("_")[0].lower(), frozenset())
+
+    def leans_on_plain(self, part: str) -> bool:
+        """Whether `part` holds a word of `_PLAIN_WORDS` for the user's language."""
+        return bool(self.plain.intersection(_tokens(_fold(_normalize(part)))))
+
+    def read_part(self, part: str) -> _Reading | None:
+        """`read` for a part of the text, which must not lean on a word of `_PLAIN_WORDS`."""
+        return None if self.leans_on_plain(part) else self.read(part)
+
+    def read(self, part: str) -> _Reading | None:
+        try:
+            return parse_when(
+                part,
+                language=self.language,
+                tz=self.tz,
+                now=self.now,
+                default_hour=self.default_hour,
+            )
+        except WhenError as error:
+            return error if error.reason == WhenError.PAST else None
+
+    def words(self, first: int, last: int) -> str:
+        """The original text of words first..last-1 (as typed: case, accents, punctuation)."""
+        return self.text[self.spans[first][0] : self.spans[last - 1][1]]
+
+    def moment_first(self) -> tuple[_Reading, str | None] | None:
+        count = len(self.spans)
+        for end in range(min(count - 1, MAX_WHEN_WORDS), 0, -1):
+            head = self.words(0, end)
+            if all(_BARE_NUMBER.fullmatch(word) for word in head.split()):
+                continue  # "2 auta jutro": 2 is not 02:00
+            moment = self.read_part(head)
+            if moment is None:
+                continue
+            for start in range(max(end + 1, count - _MAX_TAIL_WORDS), count):
+                # A tail that reads on its own and with the head: "jutro zadzwonić o 10" (not
+                # "… 15 min": "jutro o 10 min" reads, but "min" alone does not).
+                tail = self.words(start, count)
+                if _starts_bare(tail) or self.read_part(tail) is None:
+                    continue
+                both = self.read_part(f"{head} {tail}")
+                if both is not None:
+                    moment, step = both, _step(self.words(end, start))
+                    break
+            else:
+                step = _step(self.words(end, count))
+            if step is not None and _starts_with_number(step):
+                return None  # "jutro 25 aut": the 25 did not read as a time
+            return None if _names_a_day(step) else (moment, step)
+        return None
+
+    def moment_last(self) -> tuple[_Reading, str | None] | None:
+        count = len(self.spans)
+        for start in range(max(1, count - MAX_WHEN_WORDS), count):
+            tail = self.words(start, count)
+            if _starts_bare(tail):
+                continue  # "model 3", "model 3 jutro": the 3 is not a time
+            moment = self.read_part(tail)
+            if moment is not None:
+                step = _step(self.words(0, start))
+                return None if _names_a_day(step) else (moment, step)
+        return None
+
+
+def _starts_bare(part: str) -> bool:
+    return bool(_BARE_NUMBER.fullmatch(part.split()[0]))
+
+
+def _starts_with_number(step: str) -> bool:
+    first = step.split()[0]
+    return not _LETTER.search(first) and any(c.isdigit() for c in first)
+
+
+def _names_a_day(step: str | None) -> bool:
+    """Whether a step still holds "jutro", "завтра", "mâine", …: then the split is wrong
+    ("sun mâine la 10" is Romanian for "I call tomorrow at 10", not Sunday)."""
+    return step is not None and any(
+        word in _DAY_OFFSETS for word in _tokens(_fold(_normalize(step)))
+    )
+
+
+def _step(text: str) -> str | None:
+    step = " ".join(text.split()).strip(_JOINT)
+    return step or None
 
 
 # --- context and conversions ----------------------------------------------------------------
@@ -406,8 +568,8 @@ Plan = date | datetime | timedelta  # a day; a local wall time; an exact offset 
 def _read_date(normal: str, folded: str, ctx: _Context) -> Plan | None:
     """A date-like text as a plan, or None when it is not one (the caller tries another split)."""
     tokens = _tokens(folded)
-    if not tokens:
-        return None
+    if not tokens or sum(token in _DAY_OFFSETS for token in tokens) > 1:
+        return None  # "jutro pojutrze": dateparser would read one day word and drop the other
     day = _day_word(tokens, ctx.today)
     if day is not None:
         return day
@@ -451,7 +613,18 @@ def _checked_date(year: int, month: int, day: int) -> date:
 
 
 def _next_date(month: int, day: int, today: date) -> date:
-    """The first `day`.`month` on or after today (29.02 waits for a leap year)."""
+    """The first `day`.`month` on or after today (29.02 waits for a leap year). One that passed
+    within the last RECENT_PAST_DAYS days (yesterday, or a typo) is WhenError("past"): moving it
+    a year ahead would hide a live lead for a year. Further back, it is next year's."""
+    for year in (today.year, today.year - 1):
+        try:
+            latest = date(year, month, day)
+        except ValueError:
+            continue
+        if latest < today:
+            if (today - latest).days <= RECENT_PAST_DAYS:
+                raise WhenError(WhenError.PAST)
+            break
     for year in range(today.year, today.year + 9):
         try:
             candidate = date(year, month, day)
@@ -530,13 +703,18 @@ def _absolute_plan(value: datetime, period: str, tokens: list[str], today: date)
     weekdays = {_WEEKDAYS[t] for t in tokens if t in _WEEKDAYS}
     if not months and not weekdays:
         return None
-    if (months and value.month not in months) or (weekdays and value.weekday() not in weekdays):
-        return None  # "pt 15 grudnia": 15 December 2026 is a Tuesday
+    if months and value.month not in months:
+        return None
+    if not months and weekdays and value.weekday() not in weekdays:
+        return None  # "pt 10": dateparser's guess at the month does not fit
     numbers = [t for token in tokens for t in re.findall(r"[0-9]+", token)]
     if not any(len(n) == 4 for n in numbers):
         if len(numbers) > 1:
             raise WhenError(WhenError.UNREADABLE)  # "15 dec 27": a year or what?
+        # The year is ours to choose (dateparser's may differ); the weekday must fit ours.
         value = datetime.combine(_next_date(value.month, value.day, today), value.time())
+    if weekdays and value.weekday() not in weekdays:
+        return None  # "pt 15 grudnia": 15 December 2026 is a Tuesday
     return value.date() if value.time() == time(0) else value
 
 

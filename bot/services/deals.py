@@ -19,6 +19,7 @@ from bot.domain import (
     COMPANY_MAX,
     EMAIL_MAX,
     MAX_AMOUNT_MINOR,
+    MODEL_MAX,
     NEXT_STEP_MAX,
     NOTE_MAX,
     SATISFACTION_CALL_DAYS,
@@ -34,6 +35,7 @@ from bot.services.errors import Problem, RuleError
 from bot.storage.deals import DealView
 from bot.storage.models import Client, Deal, DealEvent, Member, Reminder, Team
 from bot.storage.unit_of_work import UnitOfWork
+from bot.text import search_key
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 UNDOABLE = (EventKind.STAGE_CHANGED, EventKind.WON, EventKind.LOST)
@@ -160,6 +162,7 @@ class NewDeal:
     note: str | None = None
     company: str | None = None
     client_id: int | None = None  # an existing client of the team (a returning client)
+    model: str | None = None  # the car the client wants
 
 
 async def create_deal(
@@ -175,17 +178,20 @@ async def create_deal(
     else:
         name = clean_text(new.name, CLIENT_NAME_MAX)
         assert name is not None
+        company = clean_text(new.company or "", COMPANY_MAX, required=False)
         client = Client(
             team_id=team.id,
             name=name,
             phone=new.phone,
-            company=clean_text(new.company or "", COMPANY_MAX, required=False),
+            company=company,
             source=new.source,
+            search_key=search_key(name, company),
             created_at=now,
         )
         await uow.deals.add(client)
     check_amount(new.value_minor)
     note = clean_text(new.note or "", NOTE_MAX, required=False)
+    model = clean_text(new.model or "", MODEL_MAX, required=False)
     stages = await uow.teams.stages(team.id)
     assert client.id is not None and actor.id is not None and stages[0].id is not None
     deal = Deal(
@@ -196,6 +202,8 @@ async def create_deal(
         stage_id=stages[0].id,
         value_minor=new.value_minor,
         currency=team.currency,
+        model=model,
+        model_key=search_key(model)[:MODEL_MAX] if model else None,
         last_note=note,
         stage_entered_at=now,
         created_at=now,
@@ -267,7 +275,53 @@ async def log_activity(
         _event(view, EventKind.ACTIVITY, actor, now, activity=kind, amount_minor=amount_minor),
         now,
     )
+    view.deal.last_activity, view.deal.last_activity_at = kind, now
     return view
+
+
+# The stage an activity belongs to: the first of these keys a team's pipeline has (a team that
+# renamed a default stage keeps its key). A test drive in the older pipeline (no "test_drive"
+# stage) belongs to "Test drive / negotiation".
+ACTIVITY_STAGES: dict[ActivityKind, tuple[str, ...]] = {
+    ActivityKind.CALL: ("contacted",),
+    ActivityKind.MESSAGE: ("contacted",),
+    ActivityKind.MEETING: ("needs_identified", "contacted"),
+    ActivityKind.PRESENTATION: ("needs_identified", "contacted"),
+    ActivityKind.TEST_DRIVE: ("test_drive", "negotiation"),
+    ActivityKind.OFFER_SENT: ("offer_sent",),
+}
+
+
+@dataclass(frozen=True)
+class Logged:
+    view: DealView
+    moved: DealEvent | None  # the stage move the activity made, if any (it can be undone)
+    revalued: bool  # the offer's value became the deal's value
+
+
+async def log_and_advance(
+    uow: UnitOfWork,
+    actor: Member,
+    deal_id: int,
+    kind: ActivityKind,
+    now: datetime,
+    amount_minor: int | None = None,
+) -> Logged:
+    """Log an activity; when it belongs to a later stage than the deal's, the deal moves there
+    (never back); an offer's value becomes the deal's value (the old one stays in the
+    history)."""
+    view = await log_activity(uow, actor, deal_id, kind, now, amount_minor)
+    revalued = False
+    if kind == ActivityKind.OFFER_SENT and amount_minor and amount_minor != view.deal.value_minor:
+        view = await edit(uow, actor, deal_id, "value", amount_minor, now)
+        revalued = True
+    stages = await uow.teams.stages(view.deal.team_id)
+    by_key = {stage.key: stage for stage in stages if stage.key}
+    target = next((by_key[key] for key in ACTIVITY_STAGES[kind] if key in by_key), None)
+    if target is None or target.position <= view.stage.position:
+        return Logged(view, None, revalued)
+    view, moved = await move_stage(uow, actor, deal_id, target.id or 0, now)
+    return Logged(view, moved, revalued)
 
 
 async def plan_next_contact(
@@ -306,7 +360,48 @@ async def add_note(
     return view
 
 
-EDITABLE = ("name", "phone", "company", "email", "value")
+async def set_source(
+    uow: UnitOfWork, actor: Member, deal_id: int, source: ClientSource, now: datetime
+) -> DealView:
+    """Where the client came from (the one-tap choice after a quick entry)."""
+    view = await load(uow, actor, deal_id)
+    client = view.client
+    if client.source == source:
+        return view
+    old, client.source = client.source, source
+    await uow.deals.add(client)
+    await _record(
+        uow,
+        view,
+        _event(
+            view,
+            EventKind.EDITED,
+            actor,
+            now,
+            data={"field": "source", "old": old, "new": source},
+        ),
+        now,
+    )
+    return view
+
+
+async def attach(
+    uow: UnitOfWork,
+    actor: Member,
+    deal_id: int,
+    file: dict[str, str],
+    caption: str | None,
+    now: datetime,
+) -> DealView:
+    """A photo or a file sent about the deal (Telegram keeps the file; the event keeps its id)."""
+    view = await load(uow, actor, deal_id)
+    await _record(
+        uow, view, _event(view, EventKind.ATTACHMENT, actor, now, text=caption, data=file), now
+    )
+    return view
+
+
+EDITABLE = ("name", "phone", "model", "company", "email", "value")
 
 
 async def edit(
@@ -334,6 +429,10 @@ async def edit(
             clean_text(str(value or ""), COMPANY_MAX, required=False),
         )
         new = client.company
+    elif field == "model":
+        old, deal.model = deal.model, clean_text(str(value or ""), MODEL_MAX, required=False)
+        deal.model_key = search_key(deal.model)[:MODEL_MAX] if deal.model else None
+        new = deal.model
     elif field == "email":
         email = clean_text(str(value or ""), EMAIL_MAX, required=False)
         if email and not EMAIL.match(email):
@@ -348,6 +447,7 @@ async def edit(
         raise RuleError(Problem.STALE)
     if old == new:
         return view
+    client.search_key = search_key(client.name, client.company)
     await uow.deals.add(client)
     await _record(
         uow,

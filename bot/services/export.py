@@ -109,6 +109,7 @@ def deal_headers(t: Translator) -> list[str]:
         t._("Win-back"),
         t._("Created"),
         t._("Closed"),
+        t._("Car model"),
     ]
 
 
@@ -138,6 +139,7 @@ def event_names(t: Translator) -> dict[str, str]:
         EventKind.REASSIGNED: t._("reassigned"),
         EventKind.EDITED: t._("edited"),
         EventKind.UNDONE: t._("undone"),
+        EventKind.ATTACHMENT: t._("file attached"),
     }
 
 
@@ -219,6 +221,7 @@ def deal_values(row: Sequence[Any], names: Names) -> Row:
         winback,
         created,
         closed,
+        model,
     ) = row
     tz = names.tz
     return [
@@ -239,6 +242,7 @@ def deal_values(row: Sequence[Any], names: Names) -> Row:
         winback.astimezone(tz).replace(tzinfo=None) if winback else None,
         created.astimezone(tz).replace(tzinfo=None) if created else None,
         closed.astimezone(tz).replace(tzinfo=None) if closed else None,
+        model,
     ]
 
 

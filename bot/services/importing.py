@@ -61,7 +61,6 @@ import re
 import signal
 import struct
 import sys
-import unicodedata
 import warnings
 import zipfile
 import zlib
@@ -77,6 +76,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
 from bot.services.quick_entry import MAX_AMOUNT_UNITS, MAX_NAME_LENGTH, parse_amount
+from bot.text import fold
 
 MAX_DATA_ROWS = 5_000  # the default of `ImportLimits.max_rows`
 DATE_ONLY_HOUR = 9  # local hour given to a next-contact date written without a time
@@ -676,16 +676,7 @@ def _xlsx_row(cells: list[tuple[int, object]], number: int, limits: ImportLimits
 # --- reading the clients ---------------------------------------------------------------------
 
 
-def _fold(text: str) -> str:
-    """Casefolded, without diacritics or punctuation, single-spaced: "Wartość (PLN):" ->
-    "wartosc pln"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    plain = plain.translate(_UNDECOMPOSABLE)
-    return " ".join(re.sub(r"[\W_]+", " ", plain).split())
-
-
-_UNDECOMPOSABLE = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "ß": "ss"})
+_fold = fold  # casefolded, without diacritics or punctuation: "Wartość (PLN):" -> "wartosc pln"
 
 _SYNONYMS: dict[str, tuple[str, ...]] = {
     NAME: (

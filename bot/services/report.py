@@ -174,13 +174,24 @@ class Conversions:
     lead_to_sale: float | None
 
 
+def part_of(part: int, whole: int) -> float | None:
+    """The share of a subset: None (shown as "—") when there is nothing to divide by. Storage
+    counts `part` among `whole`, so it never passes 100 %; were it ever to, the share is capped
+    rather than shown as an impossible figure."""
+    if whole <= 0:
+        return None
+    return min(max(part, 0), whole) / whole
+
+
 def conversions(counts: ProcessCounts, lead_to_sale: float | None) -> Conversions:
-    """Deals with a face-to-face contact per deal called, deals offered per deal met, deals won
-    per deal offered (all within the period); lead to sale is the funnel's."""
+    """Each step counts deals within the period: of the deals called, the part that then had a
+    face-to-face contact; of the deals met, the part that then got an offer; of the deals
+    offered, the part then won (see `ReportRepository.process`). Lead to sale is the funnel's:
+    of the deals created in the period, the part won."""
     return Conversions(
-        ratio(counts.deals_met, counts.deals_called),
-        ratio(counts.deals_offered, counts.deals_met),
-        ratio(counts.deals_won, counts.deals_offered),
+        part_of(counts.called_then_met, counts.deals_called),
+        part_of(counts.met_then_offered, counts.deals_met),
+        part_of(counts.offered_then_won, counts.deals_offered),
         lead_to_sale,
     )
 

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import DealStatus, ReminderStatus
 from bot.storage.models import Client, Deal, DealEvent, LossReason, Member, Reminder, Stage, User
+from bot.text import fold
 
 
 @dataclass
@@ -123,11 +124,14 @@ class DealRepository:
         """Deals whose client name, company or phone matches, or whose number is `number`;
         open deals first, newest first."""
         conditions: list[ColumnElement[bool]] = []
-        if text:
-            pattern = f"%{_escape_like(text.lower())}%"
+        folded = fold(text) if text else ""
+        if folded:
+            # Stored folded keys, the query folded the same way: "swiatek" and "świątek" find
+            # "Świątek", "волков" finds "Волков", on SQLite too (its lower() folds ASCII only).
+            pattern = f"%{_escape_like(folded)}%"
             conditions += [
-                func.lower(col(Client.name)).like(pattern, escape="\\"),
-                func.lower(col(Client.company)).like(pattern, escape="\\"),
+                col(Client.search_key).like(pattern, escape="\\"),
+                col(Deal.model_key).like(pattern, escape="\\"),
             ]
         if phone_digits:
             conditions.append(col(Client.phone).like(f"%{phone_digits}%"))

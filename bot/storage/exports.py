@@ -40,6 +40,7 @@ DEAL_COLUMNS = (
     "winback_at",
     "created_at",
     "closed_at",
+    "model",
 )
 EVENT_COLUMNS = (
     "id",
@@ -126,6 +127,7 @@ class ExportQueries:
                 col(Deal.winback_at),
                 col(Deal.created_at),
                 col(Deal.closed_at),
+                col(Deal.model),
             )
             .join(Client, col(Client.id) == col(Deal.client_id))
             .where(

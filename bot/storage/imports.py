@@ -33,6 +33,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import CLIENT_NAME_MAX, MAX_AMOUNT_MINOR, EventKind, ReminderKind
 from bot.storage.models import Client, Deal, DealEvent, Member, Reminder, Stage, Team
+from bot.text import search_key
 
 if TYPE_CHECKING:
     from bot.i18n import Translator
@@ -221,6 +222,7 @@ def _prepare(team: Team, plan: ImportPlan, planned: PlannedDeal, now: datetime) 
         "phone": planned.phone,
         "company": None,
         "source": None,
+        "search_key": search_key(planned.name),
         "created_at": now,
     }
     deal = {

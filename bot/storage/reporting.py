@@ -99,6 +99,14 @@ class ProcessCounts:
     deals_met: int = 0
     deals_offered: int = 0
     deals_won: int = 0
+    # The conversions' numerators, each a part of the count above it: of the deals called, those
+    # with a face-to-face contact at or after their first call in the period; of the deals met,
+    # those with an offer at or after their first face-to-face contact; of the deals offered,
+    # those won at or after their first offer (all in the period, by the same salesperson when
+    # `owner` is given).
+    called_then_met: int = 0
+    met_then_offered: int = 0
+    offered_then_won: int = 0
 
 
 @dataclass(frozen=True)
@@ -219,9 +227,7 @@ class ReportRepository(AggregateQueries):
             per_deal.c.owner,
             per_deal.c.currency,
         )
-        query = sa_select(
-            *keys, func.count(), money_sum(per_deal.c.value)
-        ).group_by(*keys)
+        query = sa_select(*keys, func.count(), money_sum(per_deal.c.value)).group_by(*keys)
         if owner is not None:
             query = query.where(per_deal.c.owner == owner)
         return [
@@ -403,6 +409,14 @@ class ReportRepository(AggregateQueries):
     async def process(
         self, team_id: int, period: Period, owner: int | None = None
     ) -> ProcessCounts:
+        """What happened in the period, and the call → meeting → offer → sale conversions.
+
+        A conversion counts deals, never events: of the deals that had the earlier step in the
+        period, those that also had the later step in the period, at the same moment as their
+        first earlier step or after it (a test drive before the first call does not make that
+        call a conversion; a second test drive after it does). A won deal converts its offer
+        only when the win follows the offer. Steps taken back with ↩️ (wins) never count; with
+        `owner`, both steps must be that salesperson's (the deal's owner when each happened)."""
         counts = ProcessCounts()
         kinds = (
             EventKind.CREATED,
@@ -411,46 +425,82 @@ class ReportRepository(AggregateQueries):
             EventKind.WON,
             EventKind.LOST,
         )
-        # One pass over the events counts everything (no join: the deal is needed only for
-        # the currency of the money, below).
-        kind, activity = col(DealEvent.kind), col(DealEvent.activity)
+        # One pass over the events (no join: the deal is needed only for the currency of the
+        # money, below) folds each deal's events into one row: how many of each kind, and when
+        # it first and last had each step of the chain; the outer query adds the rows up.
+        kind, activity, at = col(DealEvent.kind), col(DealEvent.activity), col(DealEvent.at)
         is_activity = kind == EventKind.ACTIVITY
+        called = and_(is_activity, activity == ActivityKind.CALL)
+        met = and_(is_activity, activity.in_(IN_PERSON))
+        offered = and_(is_activity, activity == ActivityKind.OFFER_SENT)
+        won = kind == EventKind.WON
 
         def events_where(condition: ColumnElement[bool]) -> Any:
             return func.count(case((condition, 1)))
 
-        def deals_where(condition: ColumnElement[bool]) -> Any:
-            return func.count(func.distinct(case((condition, col(DealEvent.deal_id)))))
+        def first(condition: ColumnElement[bool]) -> Any:
+            return func.min(case((condition, at)))
+
+        def last(condition: ColumnElement[bool]) -> Any:
+            return func.max(case((condition, at)))
 
         activities = list(ActivityKind)
+        tallies = [
+            events_where(kind == EventKind.CREATED),
+            events_where(kind == EventKind.STAGE_CHANGED),
+            events_where(won),
+            events_where(kind == EventKind.LOST),
+            *(events_where(and_(is_activity, activity == a)) for a in activities),
+        ]
+        per_deal = (
+            sa_select(
+                *(tally.label(f"n{index}") for index, tally in enumerate(tallies)),
+                first(called).label("first_call"),
+                first(met).label("first_met"),
+                last(met).label("last_met"),
+                first(offered).label("first_offer"),
+                last(offered).label("last_offer"),
+                last(won).label("last_won"),
+            )
+            .where(*self._events(team_id, period, owner, *kinds))
+            .group_by(col(DealEvent.deal_id))
+            .subquery()
+        )
+        deal = per_deal.c
+
+        def then(later: Any, earlier: Any) -> Any:
+            """Deals whose later step came at or after their first earlier one (a deal without
+            either step compares NULL: not counted)."""
+            return func.sum(case((later >= earlier, 1), else_=0))
+
         row = (
             await self._rows(
                 sa_select(
-                    events_where(kind == EventKind.CREATED),
-                    events_where(kind == EventKind.STAGE_CHANGED),
-                    events_where(kind == EventKind.WON),
-                    events_where(kind == EventKind.LOST),
-                    *(events_where(and_(is_activity, activity == a)) for a in activities),
-                    deals_where(and_(is_activity, activity == ActivityKind.CALL)),
-                    deals_where(and_(is_activity, activity.in_(IN_PERSON))),
-                    deals_where(and_(is_activity, activity == ActivityKind.OFFER_SENT)),
-                    deals_where(kind == EventKind.WON),
-                ).where(*self._events(team_id, period, owner, *kinds))
+                    *(func.sum(deal[f"n{index}"]) for index in range(len(tallies))),
+                    func.count(deal.first_call),
+                    func.count(deal.first_met),
+                    func.count(deal.first_offer),
+                    func.count(deal.last_won),
+                    then(deal.last_met, deal.first_call),
+                    then(deal.last_offer, deal.first_met),
+                    then(deal.last_won, deal.first_offer),
+                )
             )
         )[0]
         numbers = [int(value or 0) for value in row]
         counts.new_leads, counts.stage_moves, counts.won, counts.lost = numbers[:4]
         counts.activities = {
-            a.value: n
-            for a, n in zip(activities, numbers[4 : 4 + len(activities)], strict=True)
-            if n
+            a.value: n for a, n in zip(activities, numbers[4 : len(tallies)], strict=True) if n
         }
         (
             counts.deals_called,
             counts.deals_met,
             counts.deals_offered,
             counts.deals_won,
-        ) = numbers[4 + len(activities) :]
+            counts.called_then_met,
+            counts.met_then_offered,
+            counts.offered_then_won,
+        ) = numbers[len(tallies) :]
         money = await self._rows(
             sa_select(
                 col(DealEvent.kind),
