@@ -1,8 +1,15 @@
-"""Start the bot (`python run_bot.py`) or only apply database migrations
-(`python run_bot.py migrate`).
+"""Start the bot (`python run_bot.py`: polling, or webhook mode when WEBHOOK_URL is set), only
+apply database migrations (`python run_bot.py migrate`), say whether the bot is ready
+(`python run_bot.py check`: the database answers, the schema is at head, a bot process ticked
+lately; exit 0 when ready, 1 when not), copy the database while the bot runs
+(`python run_bot.py backup PATH`: a file, or a folder for `crm-<time>.sqlite3`; PostgreSQL:
+pg_dump), or put a backup back (`python run_bot.py restore PATH`, SQLite, with the bot stopped).
+Only a start needs TELEGRAM_BOT_TOKEN.
 
-Exit codes: 0 a normal stop (SIGINT/SIGTERM), 2 a usage error, 75 (EX_TEMPFAIL) Telegram was
-not reachable for STARTUP_RETRY_SECONDS, 78 (EX_CONFIG) bad configuration or a refused token.
+Exit codes: 0 a normal stop (SIGINT/SIGTERM) or a command done, 1 not ready (`check`) or a
+backup or restore that could not be made, 2 a usage error, 75 (EX_TEMPFAIL) Telegram was not
+reachable for STARTUP_RETRY_SECONDS, 78 (EX_CONFIG) bad configuration, a refused token, a
+database migrated by newer code, or another bot process on the same SQLite file.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr, ValidationError
@@ -26,7 +34,11 @@ EX_USAGE = 2
 EX_TEMPFAIL = 75
 EX_CONFIG = 78
 
-USAGE = "usage: python run_bot.py [migrate]"
+USAGE = "usage: python run_bot.py [migrate | check | backup PATH | restore PATH]"
+COMMANDS: tuple[list[str], ...] = ([], ["migrate"], ["check"])
+WITH_PATH = ("backup", "restore")
+EX_NOT_READY = 1
+EX_FAILED = 1
 TOKEN_HELP = (
     "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot), then put "
     "its token in the environment or in a .env file (TELEGRAM_BOT_TOKEN=123456:ABC...)."
@@ -86,16 +98,23 @@ def configure_logging(settings: Settings) -> Scrubber:
     from bot.logs import configure_logging as configure
 
     token = settings.telegram_bot_token.get_secret_value()
+    secrets = [token] if token else []
+    if settings.webhook_secret is not None:
+        secrets.append(settings.webhook_secret.get_secret_value())
     try:
-        return configure(settings.log_level, secrets=[token] if token else [])
+        return configure(settings.log_level, secrets=secrets)
     except ValueError as error:
         raise ConfigurationError(f"Configuration error: LOG_LEVEL: {error}") from None
 
 
 def _migrate(settings: Settings) -> None:
     from bot.storage.db import Database
+    from bot.storage.migrate import SchemaTooNew
 
-    asyncio.run(_upgrade(Database(settings.database_url)))
+    try:
+        asyncio.run(_upgrade(Database(settings.database_url)))
+    except SchemaTooNew as error:
+        raise ConfigurationError(f"Refusing to migrate: {error}") from None
 
 
 async def _upgrade(database: Database) -> None:
@@ -108,14 +127,94 @@ async def _upgrade(database: Database) -> None:
 
 
 def _run(settings: Settings, scrub: Scrubber) -> int:
+    """The bot, holding its SQLite file's lock for its whole life (one process per file)."""
+    from bot.backup import BackupError, hold_lock, sqlite_path
+
+    database = sqlite_path(settings.database_url)
+    if database is None:
+        return _run_bot(settings, scrub)
+    try:
+        with hold_lock(database):
+            return _run_bot(settings, scrub)
+    except BackupError as error:
+        print(f"Refusing to start: {error}", file=sys.stderr)
+        return EX_CONFIG
+
+
+def _backup(settings: Settings, target: Path) -> int:
+    from bot.backup import BackupError, backup_postgres, backup_sqlite, sqlite_path
+    from bot.storage.db import Database, server_major
+
+    async def run() -> Path:
+        database = sqlite_path(settings.database_url)
+        if database is not None:
+            return await backup_sqlite(database, target)
+        db = Database(settings.database_url)
+        try:
+            version = await server_major(db)
+        finally:
+            await db.dispose()
+        return await backup_postgres(settings.database_url, target, version)
+
+    try:
+        written = asyncio.run(run())
+    except (BackupError, OSError) as error:
+        print(f"Backup failed: {error}", file=sys.stderr)
+        return EX_FAILED
+    print(f"backup written to {written} ({written.stat().st_size:,} bytes, verified)")
+    return EX_OK
+
+
+def _restore(settings: Settings, backup_file: Path) -> int:
+    from bot.backup import BackupError, restore_sqlite, sqlite_path
+    from bot.storage.migrate import known_revisions
+
+    database = sqlite_path(settings.database_url)
+    if database is None:
+        print(
+            "restore puts a SQLite backup back; for PostgreSQL use pg_restore (see the "
+            "README's Operating section)",
+            file=sys.stderr,
+        )
+        return EX_USAGE
+    try:
+        restored = restore_sqlite(database, backup_file, known_revisions())
+    except (BackupError, OSError) as error:
+        print(f"Restore refused: {error}", file=sys.stderr)
+        return EX_FAILED
+    _migrate(settings)  # a backup made by older code is brought up to date
+    print(
+        f"restored {backup_file} into {database} (schema {restored.revision}, now up to date); "
+        f"the database that was there is at {restored.aside}"
+    )
+    return EX_OK
+
+
+def _run_bot(settings: Settings, scrub: Scrubber) -> int:
     from bot import lifecycle
-    from bot.app import build_application, stop_senders
+    from bot.app import build_application, runtime_of, stop_senders
+    from bot.storage.migrate import SchemaTooNew
+    from bot.web import WebServer, set_webhook, uses
 
     application = build_application(settings)
+    runtime = runtime_of(application)
+    server = WebServer(application, runtime) if uses(settings) else None
+    runtime.web = server
+
+    async def ready() -> None:
+        if settings.webhook_mode:
+            await set_webhook(application, runtime)  # listening already: nothing is refused
+
+    async def serve(stop: asyncio.Event) -> None:
+        assert server is not None
+        await server.serve(stop, ready=ready)
+
     try:
         asyncio.run(
             lifecycle.run(
                 application,
+                serve=serve if server is not None else None,
+                polling=not settings.webhook_mode,
                 startup_retry_seconds=settings.startup_retry_seconds,
                 before_stop=lambda: stop_senders(application),
             )
@@ -131,21 +230,63 @@ def _run(settings: Settings, scrub: Scrubber) -> int:
         )
         print(scrub(line), file=sys.stderr)
         return EX_TEMPFAIL
+    except SchemaTooNew as error:
+        print(f"Refusing to start: {error}", file=sys.stderr)
+        return EX_CONFIG
     return EX_OK
 
 
+def _check(settings: Settings) -> int:
+    """The readiness checks from a shell: one line per check, exit 0 when all are fine."""
+    from bot.health import Report, database_checks, tick_check
+    from bot.storage.db import Database
+
+    async def run() -> Report:
+        database = Database(settings.database_url)
+        report = Report()
+        try:
+            await database_checks(database, report)
+            if report.checks.get("database") == "ok":
+                from bot.clock import SystemClock
+                from bot.storage.unit_of_work import UnitOfWork
+
+                clock = SystemClock()
+                try:
+                    async with UnitOfWork(database.sessions, clock) as uow:
+                        last = await uow.workers.last_tick()
+                except Exception:
+                    last = None
+                tick_check(last, clock.now(), settings.reminder_tick_seconds, report)
+        finally:
+            await database.dispose()
+        return report
+
+    report = asyncio.run(run())
+    for name, result in report.checks.items():
+        print(f"{name}: {result}")
+    print("ready" if report.ready else "not ready")
+    return EX_OK if report.ready else EX_NOT_READY
+
+
 def main(argv: list[str]) -> int:
-    if argv not in ([], ["migrate"]):
+    with_path = len(argv) == 2 and argv[0] in WITH_PATH and bool(argv[1].strip())
+    if argv not in COMMANDS and not with_path:
         print(USAGE, file=sys.stderr)
         return EX_USAGE
-    migrate = argv == ["migrate"]
+    command = argv[0] if argv else "run"
     try:
-        settings = load_settings(need_token=not migrate)
+        settings = load_settings(need_token=command == "run")
         scrub = configure_logging(settings)
-        if migrate:
+        if command == "backup":
+            return _backup(settings, Path(argv[1]).expanduser())
+        if command == "restore":
+            return _restore(settings, Path(argv[1]).expanduser())
+        if command == "migrate":
             _migrate(settings)
             log.info("database is up to date")
             return EX_OK
+        if command == "check":
+            return _check(settings)
         return _run(settings, scrub)
     except ConfigurationError as error:
         print(error, file=sys.stderr)

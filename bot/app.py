@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from datetime import timedelta
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 from typing import Any
 
 from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ContextTypes,
@@ -22,6 +25,7 @@ from bot.config import Settings
 from bot.context import RUNTIME_KEY, BotContext
 from bot.dispatcher import Dispatcher
 from bot.handlers import (
+    attachments,
     basics,
     commands_menu,
     common,
@@ -35,6 +39,7 @@ from bot.handlers import (
     lists,
     new_deal,
     onboarding,
+    operations,
     reminders,
     report,
     settings,
@@ -45,18 +50,26 @@ from bot.handlers import (
 from bot.i18n import I18n
 from bot.jobs import JobWorker
 from bot.jobs.kinds import RUNNERS
+from bot.leader import SenderLock
 from bot.leases import LeaseKeeper
 from bot.runtime import Runtime
-from bot.storage.db import Database
+from bot.sending import SHARED_CAP, SHARED_RATE, SendBudget
+from bot.storage.db import Database, libpq_url
 from bot.storage.migrate import upgrade
+from bot.storage.models import Worker
+from bot.storage.send_budget import SharedBudget
 
 log = logging.getLogger(__name__)
 
 BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
 
+try:
+    VERSION = package_version("pocket-crm-bot")
+except PackageNotFoundError:  # run from a checkout that was not installed
+    VERSION = "dev"
+
 # How long handled update ids are remembered (polling replays at most the last batch).
 PROCESSED_UPDATES_KEPT = timedelta(days=2)
-RATE_LIMIT_RETRIES = 5
 
 
 def build_application(settings: Settings, *, clock: Clock | None = None) -> BotApplication:
@@ -66,9 +79,11 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> BotA
         i18n=I18n(),
         clock=clock or SystemClock(),
     )
+    builder = ApplicationBuilder()
+    if settings.webhook_mode:
+        builder = builder.updater(None)  # updates come through the web server's webhook route
     application = (
-        ApplicationBuilder()
-        .token(settings.telegram_bot_token.get_secret_value())
+        builder.token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
         .defaults(
@@ -77,7 +92,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> BotA
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .rate_limiter(SendBudget())
         .context_types(ContextTypes(context=BotContext))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
@@ -110,6 +125,7 @@ def _register_handlers(application: BotApplication) -> None:
     deal_actions.register(application)
     when_picker.register(application)
     lists.register(application)
+    attachments.register(application)
     basics.register(application)
     guard.new_messages_only(application)
     application.add_error_handler(errors.on_error)
@@ -128,6 +144,15 @@ async def _post_init(application: BotApplication) -> None:
     runtime.bot_username = application.bot.username
     await commands_menu.set_default_menus(application.bot, runtime.i18n)
     runtime.dispatcher = Dispatcher(runtime, application.bot)
+    if not runtime.db.is_sqlite:
+        runtime.dispatcher.sender = SenderLock(
+            libpq_url(runtime.settings.database_url), runtime.dispatcher.kick
+        )
+        await runtime.dispatcher.sender.check()  # the first process up sends from the start
+        # Every process's messages, replies included, take their tokens from one bucket.
+        shared = SharedBudget(runtime.db.engine, rate=SHARED_RATE, cap=SHARED_CAP)
+        await shared.ensure()
+        runtime.dispatcher.budget.shared = shared
     runtime.leases = LeaseKeeper(runtime)
     runtime.leases.start()
     runtime.jobs = JobWorker(
@@ -150,7 +175,28 @@ async def _post_init(application: BotApplication) -> None:
             # Dispatcher.tick) instead of being skipped with a warning every time.
             job_kwargs={"max_instances": 2},
         )
-    log.info("bot @%s is up (database: %s)", runtime.bot_username, runtime.db.engine.dialect.name)
+    operations.schedule(application, runtime.settings.backup_hour)
+    mode = "webhook" if runtime.settings.webhook_mode else "polling"
+    async with runtime.uow() as uow:
+        await uow.workers.started(
+            Worker(
+                id=runtime.worker_id,
+                host=socket.gethostname()[:64],
+                pid=os.getpid(),
+                mode=mode,
+                version=VERSION,
+                started_at=runtime.clock.now(),
+            )
+        )
+        await uow.commit()
+    log.info(
+        "bot @%s is up (mode: %s, database: %s, version %s, worker %s)",
+        runtime.bot_username,
+        mode,
+        runtime.db.engine.dialect.name,
+        VERSION,
+        runtime.worker_id,
+    )
 
 
 async def stop_senders(application: BotApplication) -> None:
@@ -168,14 +214,29 @@ async def _post_shutdown(application: BotApplication) -> None:
     await stop_senders(application)
     if runtime.leases is not None:
         await runtime.leases.stop()
+    dispatcher = runtime.dispatcher
+    if dispatcher is not None and dispatcher.sender is not None:
+        await dispatcher.sender.release()
+    try:
+        async with runtime.uow() as uow:
+            await uow.workers.stopped(runtime.worker_id)
+            await uow.commit()
+    except Exception:
+        log.warning("could not remove this process from the workers", exc_info=True)
     await runtime.db.dispose()
 
 
 async def _tick(ctx: BotContext) -> None:
     """What is due goes out; the database says what that is (restart-proof)."""
-    dispatcher = ctx.runtime.dispatcher
-    if dispatcher is not None:
-        await dispatcher.tick()
+    runtime = ctx.runtime
+    dispatcher = runtime.dispatcher
+    if dispatcher is None:
+        return
+    async with runtime.uow() as uow:  # `check` and the operator see the tick loop alive
+        sender = dispatcher.sender is None or dispatcher.sender.holding
+        await uow.workers.ticked(runtime.worker_id, runtime.clock.now(), sender=sender)
+        await uow.commit()
+    await dispatcher.tick()
 
 
 async def _housekeeping(ctx: BotContext) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_DATABASE_URL = "sqlite:///./data/crm.sqlite3"
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
@@ -48,6 +51,27 @@ class Settings(BaseSettings):
     # Heavy work (imports, exports, report files) a team may ask for in an hour.
     jobs_per_team_per_hour: int = Field(default=10, gt=0)
 
+    # Webhook mode (when WEBHOOK_URL is set) and the web server (health, metrics, the board).
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    web_listen: str = "127.0.0.1:8080"
+    metrics_listen: str | None = None
+    web_app_url: str | None = None
+
+    # Daily backups at this hour, server time (SQLite: a verified copy of the file; PostgreSQL:
+    # pg_dump when it is installed), the newest BACKUP_KEEP kept; BACKUP_HOUR=off: none.
+    backup_hour: int | None = Field(default=3, ge=0, le=23)
+    backup_keep: int = Field(default=14, ge=1)
+    backup_dir: Path = Path("data/backups")
+
+    @field_validator("backup_hour", mode="before")
+    @classmethod
+    def _backup_off(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in ("", "off", "none", "no"):
+            return None
+        return value
+
     @field_validator("bot_admins", mode="before")
     @classmethod
     def _split_admins(cls, value: object) -> object:
@@ -76,6 +100,49 @@ class Settings(BaseSettings):
         if base.endswith("/bot"):
             return base[: -len("/bot")] + "/file/bot"
         return base + "/file"
+
+    @field_validator("webhook_url", "web_app_url", "metrics_listen")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        """Telegram's secret_token: 1-256 characters of A-Z, a-z, 0-9, `_` and `-`."""
+        if value is None:
+            return None
+        if not _SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("1 to 256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("web_listen", "metrics_listen")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        host, _, port = value.strip().rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("host:port, like 127.0.0.1:8080")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _webhook_needs_a_secret(self) -> Settings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError(
+                "WEBHOOK_SECRET is required with WEBHOOK_URL (Telegram sends it with every "
+                "update, so nobody else can post updates to the bot)"
+            )
+        return self
+
+    @property
+    def webhook_mode(self) -> bool:
+        return self.webhook_url is not None
+
+    @staticmethod
+    def address(listen: str) -> tuple[str, int]:
+        host, _, port = listen.rpartition(":")
+        return host.strip("[]"), int(port)
 
     def may_create_team(self, user_id: int) -> bool:
         return not self.bot_admins or user_id in self.bot_admins

@@ -45,8 +45,12 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         self.flow: ConversationState | None = None
         self.left_flow: ConversationState | None = None  # ended by this command or tap
         self.update_id: int | None = None
+        self.person: int | None = None  # whose update this is (its writes are serialised)
+        self.update_recorded = False  # a write of this update committed (and recorded it)
         # Set for a button that must act once per tap (see `handlers.common.once_per_tap`).
         self.tap_key: str | None = None
+        # What a question answered by typing becomes (one line, without its buttons).
+        self.prompt_summary: str | None = None
         self._t: Translator | None = None
 
     @property
@@ -66,9 +70,21 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         self._t = translator
 
     def db(self) -> UnitOfWork:
-        """A unit of work that marks this update (and a once-per-tap button) as handled when
-        it commits."""
-        return self.runtime.uow(update_id=self.update_id, tap_key=self.tap_key)
+        """A unit of work for this update's writes. The first one to commit marks the update
+        (and a once-per-tap button) as handled in the same transaction; a redelivery that got
+        past the account loader meanwhile then fails at its first commit (DuplicateUpdate),
+        so no write of an update is ever applied twice."""
+        if self.update_recorded:
+            return self.runtime.uow(person=self.person)
+        return self.runtime.uow(
+            update_id=self.update_id,
+            tap_key=self.tap_key,
+            person=self.person,
+            on_recorded=self._recorded,
+        )
+
+    def _recorded(self) -> None:
+        self.update_recorded = True
 
     def kick_notices(self) -> None:
         """A notice was just queued: send it now rather than at the next tick."""

@@ -12,9 +12,10 @@ Right before each reminder goes out, one query checks that it is still held by t
 its member still owns the deal and that the deal still stands as planned: a reminder whose deal
 was closed or rescheduled meanwhile is dropped, one whose deal changed hands goes to the new owner.
 
-Sending respects Telegram's limits: at most `OVERALL_RATE` messages a second in all, one a second
-per chat, person by person; 429s are waited out (AIORateLimiter retries them), network and
-server errors are retried later with backoff, a user who blocked the bot is marked and skipped.
+Sending goes through the bot's one send budget (`bot.sending`) as bulk: after the replies to
+people, under Telegram's limits (about 28 a second in all, one a second per chat), 429s waited
+out; network and server errors are retried later with backoff, a user who blocked the bot is
+marked and skipped.
 A failure with one person never stops the others.
 """
 
@@ -22,15 +23,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram import InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import ExtBot
 
 from bot.domain import DailyKind, DealStatus, EventKind, Role, SendStatus
 from bot.handlers.common import split_message
@@ -43,10 +45,13 @@ from bot.handlers.reminders import (
     reminder_text,
 )
 from bot.handlers.today import day_message, load_day, slipping
+from bot.leader import NOTICES_CHANNEL, SenderLock
 from bot.runtime import Runtime
 from bot.screens.notices import render_notice
+from bot.sending import BULK, PAID, SendBudget
 from bot.services.digest import due_digest
 from bot.services.reminders import (
+    LATE_AFTER,
     Outbox,
     RecheckVerdict,
     backoff,
@@ -64,40 +69,31 @@ log = logging.getLogger(__name__)
 # rate (500 rows of 20 per person = 25 chats = 25 messages a second at most).
 BATCH = 2000
 NOTICE_BATCH = 500
-OVERALL_RATE = 28.0  # messages a second, under Telegram's ~30
-PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
 WORKERS = 32
 MAX_MARK_DELAY = 10.0  # seconds between attempts to mark a delivered message sent
 DAILY_ATTEMPTS = 10  # a day's message that fails this often (a bug) is given up for the day
 NOTICE_ATTEMPTS = 20
 
 
-class RateGate:
-    """Spaces sends: an overall rate, and a minimum interval per chat."""
+class BulkGate:
+    """The bulk side of the bot's one send budget (`bot.sending.SendBudget`): a message's place
+    is taken first, then what is due is checked once more, then it is sent as already paid."""
 
-    def __init__(self, rate: float, per_chat: float) -> None:
-        self.interval = 1.0 / rate
-        self.per_chat = per_chat
-        self._next_slot = 0.0
-        self._next_for_chat: dict[int, float] = {}
-        self._lock = asyncio.Lock()
+    def __init__(self, budget: SendBudget) -> None:
+        self.budget = budget
 
     async def wait(self, chat_id: int) -> None:
-        async with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next_slot, self._next_for_chat.get(chat_id, 0.0))
-            self._next_slot = slot + self.interval
-            self._next_for_chat[chat_id] = slot + self.per_chat
-        delay = slot - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        await self.budget.wait(BULK, chat_id)
+
+
+PAID_FOR = {"kind": PAID}  # rate_limit_args of a send whose place `BulkGate.wait` took
 
 
 class Undeliverable(Exception):
     """The person cannot be reached (blocked the bot, deactivated, never opened the chat)."""
 
 
-async def _send_paced(gate: RateGate, chat_id: int, send: Callable[[], Awaitable[Any]]) -> Any:
+async def _send_paced(gate: BulkGate, chat_id: int, send: Callable[[], Awaitable[Any]]) -> Any:
     """One Bot API call through the gate; unreachable people become `Undeliverable`."""
     await gate.wait(chat_id)
     return await _unless_unreachable(send())
@@ -115,14 +111,19 @@ async def _unless_unreachable(call: Awaitable[Any]) -> Any:
 
 
 class Dispatcher:
-    def __init__(self, runtime: Runtime, bot: Bot) -> None:
+    def __init__(self, runtime: Runtime, bot: ExtBot[Any]) -> None:
         self.runtime = runtime
         self.bot = bot
-        self.gate = RateGate(OVERALL_RATE, PER_CHAT_INTERVAL)
+        budget = bot.rate_limiter
+        self.budget = budget if isinstance(budget, SendBudget) else SendBudget()
+        self.gate = BulkGate(self.budget)
         self._running = asyncio.Lock()
         self._notices_running = asyncio.Lock()
+        self._notices_again = False
         self._kicked: set[asyncio.Task[int]] = set()
         self.stopping = False
+        self.last_tick: datetime | None = None  # by the process clock; /readyz reads it
+        self.sender: SenderLock | None = None  # None: this process always sends
 
     @property
     def worker(self) -> str:
@@ -137,26 +138,50 @@ class Dispatcher:
     async def tick(self) -> int:
         """Send everything due now; returns how many reminders went out. A tick that finds the
         previous one still sending returns at once (the next tick picks up what is left)."""
+        self.last_tick = self._now()
         if self._running.locked():
             return 0
+        if self.sender is not None and not await self.sender.check():
+            return 0  # a standby: another process is the active sender
         async with self._running:
             await self.send_notices()
-            sent = 0
+            # The morning agendas first: reminders falling due as an agenda goes out are folded
+            # into it (one message at 9:00, not nine).
+            sent = await self._daily_messages()
             while not self.stopping:
+                if self.sender is not None and not await self.sender.check():
+                    break  # lost the sender's place mid-burst: the new sender goes on
                 batch_sent, more = await self._reminders_batch()
                 sent += batch_sent
                 if not more:
                     break
             await self.send_notices()
-            await self._daily_messages()
             await self._digests()
             return sent
 
     def kick(self) -> None:
-        """Send queued notices now rather than at the next tick (a handler just queued one)."""
-        task = asyncio.create_task(self.send_notices())
+        """Send queued notices now rather than at the next tick (a handler just queued one, or
+        another process said so). A standby tells the active sender instead."""
+        if self.sender is not None and not self.sender.holding:
+            task = asyncio.create_task(self._tell_the_sender())
+        else:
+            task = asyncio.create_task(self.send_notices())
         self._kicked.add(task)
         task.add_done_callback(self._kicked.discard)
+
+    async def _tell_the_sender(self) -> int:
+        assert self.sender is not None
+        if await self.sender.check():  # the place was free: this process sends now
+            return await self.send_notices()
+        try:
+            async with self.runtime.uow() as uow:
+                await uow.session.execute(
+                    text("SELECT pg_notify(:channel, '')"), {"channel": NOTICES_CHANNEL}
+                )
+                await uow.commit()
+        except Exception:
+            log.warning("could not wake the active sender; it sends at its next tick")
+        return 0
 
     async def stop(self) -> None:
         self.stopping = True
@@ -193,12 +218,18 @@ class Dispatcher:
         for box in outboxes:
             queue.put_nowait(box)
         results: list[int] = []
+        # One chat's messages go in the planned order (by due time, then deal): a worker
+        # waits its turn on the chat's lock (asyncio's locks are first come, first served).
+        chats: dict[int, asyncio.Lock] = {}
 
         async def worker() -> None:
             while not queue.empty() and not self.stopping:
                 box = queue.get_nowait()
                 try:
-                    results.append(await self._deliver(box))
+                    async with chats.setdefault(box.chat_id, asyncio.Lock()):
+                        if self.stopping:
+                            break
+                        results.append(await self._deliver(box))
                 except Exception:
                     # One message's trouble must not stop the others; its reminders stay
                     # claimed until the lease runs out, then they are taken again.
@@ -244,7 +275,7 @@ class Dispatcher:
         t = self.runtime.i18n.translator(first.user.language, first.team.timezone)
         keyboard: InlineKeyboardMarkup
         if len(items) == 1:
-            text = reminder_text(t, first, late=box.late)
+            text = reminder_text(t, first, late=box.late, now=self._now())
             keyboard = reminder_keyboard(t, first.reminder, first.deal.status == DealStatus.OPEN)
         else:
             text = bundle_text(t, items)
@@ -253,7 +284,9 @@ class Dispatcher:
         attempts = max(item.reminder.attempts for item in items)
         try:
             message = await _unless_unreachable(
-                self.bot.send_message(box.chat_id, text, reply_markup=keyboard)
+                self.bot.send_message(
+                    box.chat_id, text, reply_markup=keyboard, rate_limit_args=PAID_FOR
+                )
             )
         except Undeliverable:
             await self._blocked(box.chat_id, ids)
@@ -341,10 +374,12 @@ class Dispatcher:
     async def send_notices(self) -> int:
         """Hand-overs, reassignments, roles, access: each in its recipient's language."""
         if self._notices_running.locked():
+            self._notices_again = True  # queued while a pass runs: that pass looks once more
             return 0
         sent = 0
         async with self._notices_running:
             while not self.stopping:
+                self._notices_again = False
                 now = self._now()
                 async with self.runtime.uow() as uow:
                     due = await uow.notices.due(now, NOTICE_BATCH)
@@ -366,7 +401,7 @@ class Dispatcher:
                     except Exception:
                         log.exception("notice %s to %s failed", notice.id, user.id)
                         await self._notice_retry(notice, notice.attempts)
-                if len(due) < NOTICE_BATCH:
+                if len(due) < NOTICE_BATCH and not self._notices_again:
                     break
         return sent
 
@@ -383,7 +418,9 @@ class Dispatcher:
             await _send_paced(
                 self.gate,
                 user.id,
-                lambda: self.bot.send_message(user.id, text, reply_markup=keyboard),
+                lambda: self.bot.send_message(
+                    user.id, text, reply_markup=keyboard, rate_limit_args=PAID_FOR
+                ),
             )
         except Undeliverable:
             async with self.runtime.uow() as uow:
@@ -431,23 +468,26 @@ class Dispatcher:
                 attempt += 1
 
     # --- daily messages: morning agenda, nudge, the managers' digest -----------------------------
-    async def _daily_messages(self) -> None:
+    async def _daily_messages(self) -> int:
+        """Morning agendas and nudges; returns how many reminders the agendas folded in."""
         now = self._now()
+        folded = 0
         async with self.runtime.uow() as uow:
             people = await uow.reminders.members_for_daily()
         for member, user, team in people:
             if self.stopping:
-                return
+                break
             hours = hours_of(team)
             kind = DailyKind.AGENDA if member.morning_agenda else DailyKind.NUDGE
             last = member.agenda_sent_on if member.morning_agenda else member.nudge_sent_on
             day = hours.agenda_due(now, last)
-            if day is None:
-                continue
+            if day is None or hours.local_day(member.joined_at) == day:
+                continue  # none on the day someone joins: they were just shown around
             try:
-                await self._daily(member, user, team, kind, day)
+                folded += await self._daily(member, user, team, kind, day)
             except Exception:
                 log.exception("daily %s for member %s failed", kind, member.id)
+        return folded
 
     async def _digests(self) -> None:
         now = self._now()
@@ -475,46 +515,72 @@ class Dispatcher:
         day: Any,
         *,
         missed: list[Any] | None = None,
-    ) -> None:
+    ) -> int:
         """Claim the day's message, render it, send the parts not sent yet, then mark it done.
-        A failure releases it for a later retry; the parts already out are not sent again."""
+        A failure releases it for a later retry; the parts already out are not sent again.
+        A morning agenda takes the member's reminders falling due now with it (marked sent with
+        it); returns how many."""
         now = self._now()
         async with self.runtime.uow() as uow:
             send = await uow.daily.take(
                 member.id or 0, kind, day, worker=self.worker, now=now, until=self._until()
             )
+            due_now: list[DueReminder] = []
+            if send is not None and kind == DailyKind.AGENDA:
+                due_now = await uow.reminders.due(
+                    now, BUNDLE_MAX, member_id=member.id, since=now - LATE_AFTER
+                )
+                claimed = set(
+                    await uow.reminders.claim(
+                        [item.reminder.id or 0 for item in due_now],
+                        worker=self.worker,
+                        now=now,
+                        until=self._until(),
+                    )
+                )
+                due_now = [item for item in due_now if item.reminder.id in claimed]
             await uow.commit()
         if send is None:
-            return
+            return 0
+        held = [item.reminder.id or 0 for item in due_now]
         try:
-            parts = await self._render_daily(member, user, team, kind, day, missed or [])
+            parts = await self._render_daily(member, user, team, kind, day, missed or [], due_now)
         except Exception:
             log.exception("daily %s for member %s could not be rendered", kind, member.id)
             await self._daily_retry(send)
-            return
+            await self._release(held, now)
+            return 0
         if parts is None:  # nothing to say today (the nudge with nothing slipping)
             async with self.runtime.uow() as uow:
                 await uow.daily.give_up(send, worker=self.worker, status=SendStatus.CANCELLED)
                 await uow.commit()
-            return
+            await self._release(held, now)
+            return 0
+        message: Any = None
         try:
             for index in range(send.parts_sent, len(parts)):
-                await _send_paced(self.gate, user.id, parts[index])
+                message = await _send_paced(self.gate, user.id, parts[index])
                 await self._mark(partial(_progress, send.id or 0, index + 1, self.worker))
         except Undeliverable:
             async with self.runtime.uow() as uow:
                 await uow.users.mark_blocked(user.id, True)
                 await uow.daily.give_up(send, worker=self.worker, status=SendStatus.CANCELLED)
                 await uow.commit()
-            return
+            await self._release(held, now)
+            return 0
         except RetryAfter as error:
             await self._daily_retry(send, _seconds(error.retry_after))
-            return
+            await self._release(held, now)
+            return 0
         except TelegramError as error:
             log.warning("daily %s to %s not sent: %s", kind, user.id, error)
             await self._daily_retry(send)
-            return
+            await self._release(held, now)
+            return 0
         await self._mark(lambda uow: uow.daily.done(send, worker=self.worker, now=self._now()))
+        if due_now and isinstance(message, Message):
+            await self._sent(due_now, message, False)
+        return len(due_now)
 
     async def _daily_retry(self, send: DailySend, wait: float | None = None) -> None:
         async with self.runtime.uow() as uow:
@@ -535,15 +601,24 @@ class Dispatcher:
         kind: DailyKind,
         day: Any,
         missed: list[Any],
+        due_now: list[DueReminder],
     ) -> list[Callable[[], Awaitable[Any]]] | None:
         """The day's message as the Bot API calls that send it, in order."""
         now = self._now()
         t = self.runtime.i18n.translator(user.language, team.timezone)
         if kind == DailyKind.DIGEST:
             text, keyboard, _ = await build_digest(self.runtime, t, team, day, now, missed=missed)
-            picture = await funnel_picture(self.runtime, t, team)
+            picture, caption = await funnel_picture(self.runtime, t, team)
             calls = _text_calls(self.bot, user.id, text, keyboard)
-            calls.append(partial(self.bot.send_photo, user.id, picture))
+            calls.append(
+                partial(
+                    self.bot.send_photo,
+                    user.id,
+                    picture,
+                    caption=caption,
+                    rate_limit_args=PAID_FOR,
+                )
+            )
             return calls
         async with self.runtime.reader() as uow:
             plan = await load_day(uow, team, member.id or 0, now)
@@ -553,8 +628,10 @@ class Dispatcher:
                 return None
             greeting = t._("👋 A few deals are slipping:")
         else:
+            if plan.empty and not due_now and member.role == Role.MANAGER:
+                return None  # a manager with no deals of their own gets no empty agenda
             greeting = t._("🌅 Good morning!")
-        text, keyboard = day_message(t, plan, now, greeting=greeting)
+        text, keyboard = day_message(t, plan, now, greeting=greeting, due_now=due_now)
         return _text_calls(self.bot, user.id, text, keyboard)
 
 
@@ -563,13 +640,13 @@ async def _progress(send_id: int, parts_sent: int, worker: str, uow: Any) -> Non
 
 
 def _text_calls(
-    bot: Bot, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None
+    bot: ExtBot[Any], chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None
 ) -> list[Callable[[], Awaitable[Any]]]:
     """A long text as several messages, split between lines; the buttons ride on the last."""
     parts = split_message(text)
     marks = [keyboard if index == len(parts) - 1 else None for index in range(len(parts))]
     return [
-        partial(bot.send_message, chat_id, part, reply_markup=mark)
+        partial(bot.send_message, chat_id, part, reply_markup=mark, rate_limit_args=PAID_FOR)
         for part, mark in zip(parts, marks, strict=True)
     ]
 

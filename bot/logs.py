@@ -26,7 +26,7 @@ TOKEN_PATTERN = re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{30,}")
 ALWAYS_QUIET = ("httpx", "httpcore")
 # Start-up chatter at INFO (Alembic's context and plugin lines, APScheduler's jobs, PTB's
 # "Application started"): shown only with LOG_LEVEL=DEBUG.
-QUIET_UNLESS_DEBUG = ("alembic", "apscheduler", "telegram")
+QUIET_UNLESS_DEBUG = ("alembic", "apscheduler", "telegram", "uvicorn")
 
 
 class Scrubber:

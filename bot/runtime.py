@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from bot.dispatcher import Dispatcher
     from bot.jobs import JobWorker
     from bot.leases import LeaseKeeper
+    from bot.web import WebServer
 
 
 @dataclass
@@ -29,12 +31,32 @@ class Runtime:
     dispatcher: Dispatcher | None = None
     jobs: JobWorker | None = None
     leases: LeaseKeeper | None = None
+    web: WebServer | None = None
     # Names this process's claims on shared work (never a pid: pids repeat across restarts
     # and hosts); a new one at every start.
     worker_id: str = field(default_factory=lambda: secrets.token_hex(8))
+    # Updates whose handling failed for a reason that may pass (the database away): the
+    # webhook answers them 500, so Telegram delivers them again.
+    transient_failures: set[int] = field(default_factory=set)
+    # The admins were told the daily backup failed (again only after one worked).
+    backup_failure_told: bool = False
 
-    def uow(self, *, update_id: int | None = None, tap_key: str | None = None) -> UnitOfWork:
-        return UnitOfWork(self.db.sessions, self.clock, update_id=update_id, tap_key=tap_key)
+    def uow(
+        self,
+        *,
+        update_id: int | None = None,
+        tap_key: str | None = None,
+        person: int | None = None,
+        on_recorded: Callable[[], None] | None = None,
+    ) -> UnitOfWork:
+        return UnitOfWork(
+            self.db.sessions,
+            self.clock,
+            update_id=update_id,
+            tap_key=tap_key,
+            person=person,
+            on_recorded=on_recorded,
+        )
 
     @property
     def lease(self) -> timedelta:

@@ -34,7 +34,7 @@ class BotRunner:
             bot_admins=frozenset(admins),
             # The tests drive the reminder tick themselves (`await runner.tick()`), with the clock.
             reminder_tick_seconds=3600,
-            **overrides,
+            **{"backup_hour": None, **overrides},
         )
         self.clock = clock
         self.app: BotApplication | None = None

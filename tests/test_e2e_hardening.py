@@ -6,8 +6,11 @@ lists are split, and no request is one Telegram would refuse."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -113,22 +116,21 @@ async def test_business_updates_reach_no_handler_and_create_nobody(
     assert app is not None
     # Telegram sends these only when asked for (ALLOWED_UPDATES does not ask yet); were one to
     # arrive anyway, the guard stops it before any handler.
-    for number, raw in enumerate(
-        (
-            {"business_message": message},
-            {"edited_business_message": {**message, "text": "Hi there", "edit_date": 1}},
-            {"business_connection": connection},
-            {
-                "deleted_business_messages": {
-                    "business_connection_id": "conn-1",
-                    "chat": chat,
-                    "message_ids": [5],
-                }
-            },
-        ),
-        start=900,
-    ):
-        await app.process_update(Update.de_json({"update_id": number, **raw}, app.bot))
+    raws: tuple[dict[str, Any], ...] = (
+        {"business_message": message},
+        {"edited_business_message": {**message, "text": "Hi there", "edit_date": 1}},
+        {"business_connection": connection},
+        {
+            "deleted_business_messages": {
+                "business_connection_id": "conn-1",
+                "chat": chat,
+                "message_ids": [5],
+            }
+        },
+    )
+    for number, raw in enumerate(raws, start=900):
+        payload: dict[str, Any] = {"update_id": number, **raw}
+        await app.process_update(Update.de_json(payload, app.bot))
     await mark.send("/help")
     await mark.expect("Pocket CRM")
     async with bot.runtime.uow() as uow:
@@ -140,14 +142,14 @@ async def test_business_updates_reach_no_handler_and_create_nobody(
 def test_no_handler_but_the_guard_accepts_an_edit_or_a_business_message(bot: BotRunner) -> None:
     app = bot.app
     assert app is not None
-    base = {
+    base: dict[str, Any] = {
         "message_id": 3,
         "from": {"id": 1, "is_bot": False, "first_name": "Mark"},
         "chat": {"id": 1, "type": "private", "first_name": "Mark"},
         "date": 1_700_000_000,
         "edit_date": 1_700_000_100,
     }
-    samples = {
+    samples: dict[str, dict[str, Any]] = {
         "command": {
             "text": "/new Jan",
             "entities": [{"type": "bot_command", "offset": 0, "length": 4}],
@@ -292,15 +294,16 @@ async def test_a_double_tap_acts_once(
     await mark.tap("🚫 No date yet")
     card = await mark.expect(predicate=lambda m: m.text.startswith("#1 · "))
 
-    # A stage move.
+    # A stage move (the call moved the deal to "Contacted" already).
+    moves = len(await _events(bot, deal_id, EventKind.STAGE_CHANGED))
     await mark.tap("➡️ Stage", message=card)
     stages = await mark.expect("to which stage")
-    move = _data(stages, "Contacted")
+    move = _data(stages, "Test drive")
     await mark.forge_tap(move, stages.message_id)
     await mark.expect("moved to")
     await mark.forge_tap(move, stages.message_id)
     await _already_done(mark)
-    assert len(await _events(bot, deal_id, EventKind.STAGE_CHANGED)) == 1
+    assert len(await _events(bot, deal_id, EventKind.STAGE_CHANGED)) == moves + 1
     await mark.tap("🚫 No date yet")
     card = await mark.expect(predicate=lambda m: m.text.startswith("#1 · "))
 
@@ -313,7 +316,7 @@ async def test_a_double_tap_acts_once(
     winback = await mark.expect("When should we get back")
     month = _data(winback, "In 3 months")
     await mark.forge_tap(month, winback.message_id)
-    await mark.expect(predicate=lambda m: "Lost on" in m.text)
+    await mark.expect(predicate=lambda m: "Lost at" in m.text)
     await mark.forge_tap(month, winback.message_id)
     await _already_done(mark)
     assert len(await _events(bot, deal_id, EventKind.LOST)) == 1
@@ -387,16 +390,31 @@ async def test_a_claimed_reminder_whose_deal_changed_goes_where_it_should_or_now
     manager = await _member(bot, 1)
     import asyncio
 
+    dispatcher = bot.runtime.dispatcher
+    assert dispatcher is not None
+    waiting, changed = asyncio.Event(), asyncio.Event()
+    real_wait = dispatcher.gate.wait
+
+    async def held(chat_id: int) -> None:
+        # The message waits for its slot (one a second per chat): the deals change meanwhile.
+        waiting.set()
+        await changed.wait()
+        await real_wait(chat_id)
+
+    dispatcher.gate.wait = held  # type: ignore[method-assign]
     tick = asyncio.create_task(bot.tick())
-    # One message a second per chat: the first reminder is out, the others still wait.
-    await ann.expect("First")
+    await waiting.wait()
     now = clock.now()
     async with bot.runtime.uow() as uow:
         await deals.win(uow, manager, ids[1], 1000, now)
         await deals.plan_next_contact(uow, manager, ids[2], now + timedelta(days=2), now)
         await deals.reassign(uow, manager, ids[3], manager.id or 0, now)
         await uow.commit()
+    changed.set()
     assert await tick == 1
+    dispatcher.gate.wait = real_wait  # type: ignore[method-assign]
+    only = await ann.expect("First")
+    assert only.text.startswith("⏰ Time to contact First")  # the one left: no list of one
     await ann.expect_no_message(0.5)
     statuses = {
         name: [(r.kind, r.status) for r in await _reminders(bot, deal_id)]
@@ -485,8 +503,10 @@ async def test_a_leavers_reminders_reach_a_manager_until_they_are_handed_over(
     assert "Ann" in told.text
     clock.moment = now + timedelta(days=1, minutes=1)
     assert await bot.tick() == 2
-    await pete.expect("Time to win back Lost One")
     await pete.expect("Handover for Won One")
+    assert [m for m in pete.messages if "Time to win back Lost One" in m.text], [
+        m.text[:60] for m in pete.messages
+    ]
     assert {r.member_id for r in await _reminders(bot, won)} == {(await _member(bot, 3)).id}
 
     # Who the report credits did not move with the deals.
@@ -776,11 +796,15 @@ async def test_no_edit_telegram_would_refuse_as_not_modified(
 ) -> None:
     people = await seed_team(bot, fake_telegram, "North", [(1, "Mark", "en", "manager")])
     mark = people["Mark"]
+
+    def card_of(number: int) -> Callable[[BotMessage], bool]:
+        return lambda message: message.text.startswith(f"#{number} · ")
+
     for number, first in enumerate(("Anna", "Bart", "Celina", "Dawid", "Ewa", "Filip"), 1):
         await mark.send(f"/new {first} Kowalski +48 600 100 20{number} 95000")
         picker = await mark.expect(f"#{number}")
         await mark.tap("Tomorrow morning", message=picker)
-        await mark.expect(predicate=lambda m, n=number: m.text.startswith(f"#{n} · "))
+        await mark.expect(predicate=card_of(number))
     await mark.send("/report")
     await mark.expect("Which period")
     await mark.tap("This month")
@@ -790,3 +814,43 @@ async def test_no_edit_telegram_would_refuse_as_not_modified(
     await mark.expect_answer()
     refused = [e for e in fake_telegram.errors if "not modified" in e[2]]
     assert refused == []
+
+
+async def test_a_redelivery_racing_the_first_attempt_applies_nothing_twice(
+    bot: BotRunner, fake_telegram: FakeTelegram
+) -> None:
+    """Telegram delivers an update again when the answer was late (webhook) while the first
+    attempt still runs, possibly in another process. Both get past the account loader; only the
+    first commit counts, so the step is answered once and the flow moves one step."""
+    people = await seed_team(bot, fake_telegram, "North", [(1, "Mark", "en", "manager")])
+    mark = people["Mark"]
+    await mark.send("/new")
+    await mark.expect("What is their name?")
+    await mark.send("Jan Race")
+    await mark.expect("phone number?")
+    app = bot.app
+    assert app is not None
+    payload: dict[str, Any] = {
+        "update_id": 50_000,
+        "message": {
+            "message_id": 900,
+            "from": {"id": 1, "is_bot": False, "first_name": "Mark", "language_code": "en"},
+            "chat": {"id": 1, "type": "private", "first_name": "Mark"},
+            "date": 1_700_000_000,
+            "text": "+48 600 100 200",
+        },
+    }
+    await asyncio.gather(
+        app.process_update(Update.de_json(payload, app.bot)),
+        app.process_update(Update.de_json(payload, app.bot)),
+    )
+    await mark.expect("What is the deal worth?")
+    await mark.send("95000")
+    await mark.expect("Which car")
+    texts = [event.text for event in mark.events if event.event == "new"]
+    assert sum("What is the deal worth?" in text for text in texts) == 1, texts
+    assert not [text for text in texts if "doesn't look like a phone" in text], texts
+    async with bot.runtime.uow() as uow:
+        state = await uow.conversations.get(1)
+    assert state is not None and state.step == "model"
+    assert state.data["phone"] == "+48600100200" and state.data["value"] == 9_500_000

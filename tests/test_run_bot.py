@@ -108,18 +108,21 @@ async def test_migrate_alone_builds_the_schema_without_a_token(
 async def test_the_bot_starts_with_only_a_token_and_an_api_address(tmp_path: Path) -> None:
     fake = FakeTelegram()
     await fake.start()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(RUN_BOT),
-        cwd=tmp_path,
-        env=_env(
-            TELEGRAM_BOT_TOKEN=fake.token,
-            TELEGRAM_API_BASE_URL=fake.base_url,
-            LOG_LEVEL="DEBUG",
-        ),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    # A file, not a pipe: at DEBUG the log outgrows a pipe nobody reads until the end.
+    log_path = tmp_path / "bot.log"
+    with log_path.open("wb") as log_file:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(RUN_BOT),
+            cwd=tmp_path,
+            env=_env(
+                TELEGRAM_BOT_TOKEN=fake.token,
+                TELEGRAM_API_BASE_URL=fake.base_url,
+                LOG_LEVEL="DEBUG",
+            ),
+            stdout=log_file,
+            stderr=log_file,
+        )
     try:
         anna = fake.user(1, "Anna", language_code="pl")
         await anna.send("/start")
@@ -129,9 +132,9 @@ async def test_the_bot_starts_with_only_a_token_and_an_api_address(tmp_path: Pat
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGINT)
-        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        await asyncio.wait_for(process.wait(), 30)
         await fake.stop()
-    log = stderr.decode()
+    log = log_path.read_text()
     assert process.returncode == 0, log[-2000:]
     assert "is up" in log
     assert fake.token not in log, "the token leaked into the log"

@@ -232,7 +232,33 @@ async def test_the_migrations_change_what_they_are_meant_to(upgraded: Upgraded) 
         versions = (
             await connection.execute(select(deal.c.number, deal.c.version).order_by(deal.c.id))
         ).all()
-        assert [tuple(row) for row in versions] == [(n, 0) for n in range(1, 8)] + [(1, 0), (8, 4)]
+        assert [tuple(row) for row in versions] == [(n, 0) for n in range(1, 8)] + [
+            (1, 0),
+            (8, 4),
+            (9, 3),
+        ]
+        # 0007: every client's folded search key, and each deal's latest activity.
+        client = tables["client"]
+        keys = dict(
+            (await connection.execute(select(client.c.name, client.c.search_key))).all()
+        )
+        assert keys["Łukasz Żółć"] == "lukasz zolc"
+        assert keys["Zofia Nowak & Syn <VIP>"].startswith("zofia nowak syn vip")
+        assert all(key for key in keys.values())
+        latest = (
+            await connection.execute(
+                select(event.c.activity, event.c.at)
+                .where(event.c.deal_id == two, event.c.kind == "activity")
+                .order_by(event.c.at.desc(), event.c.id.desc())
+                .limit(1)
+            )
+        ).one()
+        stored = (
+            await connection.execute(
+                select(deal.c.last_activity, deal.c.last_activity_at).where(deal.c.id == two)
+            )
+        ).one()
+        assert tuple(stored) == tuple(latest)
 
 
 async def test_the_report_gives_the_same_figures_after_upgrading(upgraded: Upgraded) -> None:
@@ -385,7 +411,7 @@ async def test_the_report_gives_the_same_figures_after_upgrading(upgraded: Upgra
         "Contacted: 6 · lost 0 · on to the next 66.7%",
         "Needs identified: 4 · lost 0 · on to the next 75%",
         "Offer sent: 3 · lost 1 · on to the next 33.3%",
-        "Test drive / negotiation: 1 · lost 0 · on to the next 100%",
+        "Negotiation: 1 · lost 0 · on to the next 100%",
         "✅ Won: 1 · lead to sale 14.3% · PLN120,000",
         "",
         "⏱ <b>Days in stage</b> (average · median)",

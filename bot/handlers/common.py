@@ -22,7 +22,7 @@ from bot.i18n import Translator
 from bot.services.errors import Problem, RuleError
 from bot.services.teams import active_membership
 from bot.storage.models import User
-from bot.storage.unit_of_work import DuplicateTap, DuplicateUpdate
+from bot.storage.unit_of_work import DuplicateTap
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,9 @@ async def load_account(update: Update, ctx: BotContext) -> None:
         return
     runtime = ctx.runtime
     ctx.update_id = update.update_id
+    ctx.person = tg_user.id
     now = runtime.clock.now()
-    async with runtime.uow() as uow:
+    async with runtime.uow(person=tg_user.id) as uow:
         if await uow.users.is_processed(update.update_id):
             log.info("update %s was handled before; skipped", update.update_id)
             raise ApplicationHandlerStop
@@ -394,8 +395,9 @@ def translator_for(ctx: BotContext, user: User, timezone: str = "UTC") -> Transl
 
 
 async def run_rule(update: Update, ctx: BotContext, action: Callable[[], Awaitable[None]]) -> bool:
-    """Run an action; a broken rule becomes a translated answer (and False), a replayed update
-    is skipped silently (its writes were committed before)."""
+    """Run an action; a broken rule becomes a translated answer (and False). A replayed update
+    (DuplicateUpdate: its writes were committed before) stops the whole update: it goes on to
+    the error handler, which says nothing."""
     try:
         await action()
     except RuleError as error:
@@ -406,6 +408,4 @@ async def run_rule(update: Update, ctx: BotContext, action: Callable[[], Awaitab
     except DuplicateTap:
         await acknowledge(update, problem_text(ctx.t, RuleError(Problem.ALREADY_DONE)))
         return False
-    except DuplicateUpdate:
-        log.info("update %s replayed; its writes were already committed", ctx.update_id)
     return True

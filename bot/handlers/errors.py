@@ -6,16 +6,18 @@ its text: messages carry clients' names, phones and notes. The whole update only
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 
 from telegram import Update
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.context import BotContext
 from bot.domain import Language
 from bot.handlers.common import acknowledge, is_harmless
 from bot.i18n import Translator
+from bot.storage.unit_of_work import DuplicateTap, DuplicateUpdate
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +30,25 @@ async def on_error(update: object, ctx: BotContext) -> None:
     if isinstance(error, BadRequest) and is_harmless(error):
         log.debug("harmless: %s", error)
         return
+    if isinstance(error, DuplicateUpdate | DuplicateTap):
+        # A redelivery (or a second tap) that got past the account loader while the first
+        # was still running: its first commit found the update handled; nothing was applied.
+        log.info("update %s was handled meanwhile; this copy changed nothing", ctx.update_id)
+        if isinstance(update, Update):
+            with contextlib.suppress(TelegramError):
+                await acknowledge(update)
+        return
     if isinstance(error, Forbidden) and isinstance(update, Update) and update.effective_chat:
         async with ctx.runtime.uow() as uow:
             await uow.users.mark_blocked(update.effective_chat.id, True)
             await uow.commit()
         log.info("chat %s: %s", update.effective_chat.id, error)
+        return
+    if isinstance(update, Update) and is_transient(error) and ctx.runtime.settings.webhook_mode:
+        # The database was away for a moment: the webhook answers 500 and Telegram delivers
+        # the update again, so nothing is lost and the person is not told about it.
+        ctx.runtime.transient_failures.add(update.update_id)
+        log.warning("update %s failed for now (%s): delivered again", update.update_id, error)
         return
     log.error("error while handling %s", describe(update, ctx), exc_info=error)
     log.debug("the update that failed: %s", update)
@@ -48,6 +64,29 @@ async def on_error(update: object, ctx: BotContext) -> None:
         await ctx.bot.send_message(update.effective_chat.id, text)
     except Exception:
         log.exception("could not tell the user about the error")
+
+
+def is_transient(error: BaseException | None) -> bool:
+    """A failure that passes by itself: the database unreachable, a lock wait timed out, a
+    connection dropped; not a bug."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(error, OperationalError | InterfaceError | PoolTimeout | ConnectionError):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, TimeoutError | OSError):
+        return True
+    name = type(getattr(error, "orig", None) or error).__name__
+    return name in {
+        "ConnectionDoesNotExistError",
+        "CannotConnectNowError",
+        "LockNotAvailableError",
+        "QueryCanceledError",
+        "DeadlockDetectedError",
+        "TooManyConnectionsError",
+    }
 
 
 async def _translator(update: Update, ctx: BotContext) -> Translator:

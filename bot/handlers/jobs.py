@@ -26,8 +26,8 @@ async def queue_job(
     also: Callable[[UnitOfWork], Awaitable[None]] | None = None,
     **params: Any,
 ) -> None:
-    """Queue `kind` for the asking member's team and answer `accepted`. A team's second job
-    while one is under way, or one past the hourly limit, is a translated refusal instead
+    """Queue `kind` for the asking member's team and answer `accepted`. The same kind asked
+    for again while one is under way, or one past the hourly limit, is a translated refusal instead
     (RuleError: JOB_BUSY, JOB_LIMIT). `also` writes in the same transaction as the queueing."""
     chat = update.effective_chat
     assert chat is not None

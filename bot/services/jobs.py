@@ -1,5 +1,7 @@
-"""Rules for heavy work (imports, exports, report files): one job at a time per team, and at most
-`per_hour` asked for per team in an hour; the work itself runs in the background."""
+"""Rules for heavy work (imports, exports, report files): one job at a time per team (others
+wait their turn: the worker runs a team's jobs one after another), the same kind asked for
+again while one waits or runs is refused ("already preparing"), and at most `per_hour` asked for
+per team in an hour; the work itself runs in the background."""
 
 from __future__ import annotations
 
@@ -24,11 +26,11 @@ async def request(
     per_hour: int,
     params: dict[str, Any] | None = None,
 ) -> Job:
-    """Queue a job for the member's team. Refused while another job of the team waits or runs
-    (JOB_BUSY), and past `per_hour` jobs in the last hour (JOB_LIMIT, with `at`: the moment
-    the oldest of them leaves the window)."""
+    """Queue a job for the member's team. Refused while a job of the same kind waits or runs
+    for the team (JOB_BUSY), and past `per_hour` jobs in the last hour (JOB_LIMIT, with `at`:
+    the moment the oldest of them leaves the window)."""
     assert member.id is not None
-    if await uow.jobs.active_for_team(member.team_id) is not None:
+    if await uow.jobs.active_for_team(member.team_id, kind) is not None:
         raise RuleError(Problem.JOB_BUSY)
     recent = await uow.jobs.created_since(member.team_id, now - WINDOW)
     if len(recent) >= per_hour:

@@ -27,6 +27,15 @@ class ConversationRepository:
         self.session.add(state)
         return state
 
+    async def remember(self, user_id: int, flow: str, step: str, key: str, value: Any) -> bool:
+        """Add one value to the data of the user's flow, if it is still at `flow`/`step`."""
+        state = await self.get(user_id)
+        if state is None or (state.flow, state.step) != (flow, step):
+            return False
+        state.data = {**state.data, key: value}
+        self.session.add(state)
+        return True
+
     async def clear(self, user_id: int) -> bool:
         state = await self.get(user_id)
         if state is None:

@@ -41,6 +41,12 @@ def async_url(database_url: str) -> URL:
     raise ValueError(f"unsupported DATABASE_URL backend: {backend!r} (use sqlite or postgresql)")
 
 
+def libpq_url(database_url: str) -> str:
+    """The URL as libpq and asyncpg take it (`postgresql://…`, no `+driver`)."""
+    url = make_url(database_url.replace("postgres://", "postgresql://", 1))
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def _prepare_sqlite(engine: AsyncEngine) -> None:
     """WAL, a busy timeout, foreign keys, and `BEGIN IMMEDIATE` for every transaction.
 
@@ -169,3 +175,12 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def server_major(database: Database) -> int | None:
+    """PostgreSQL's major version (None for SQLite), for the pg_dump that may back it up."""
+    if database.is_sqlite:
+        return None
+    async with database.engine.connect() as connection:
+        number = (await connection.exec_driver_sql("SHOW server_version_num")).scalar()
+    return int(str(number)) // 10_000

@@ -46,10 +46,12 @@ class JobRepository:
         await self.session.flush()
         return job
 
-    async def active_for_team(self, team_id: int) -> Job | None:
-        """The team's job that is waiting or running, if any."""
+    async def active_for_team(self, team_id: int, kind: JobKind) -> Job | None:
+        """The team's job of this kind that is waiting or running, if any."""
         rows = await self.session.exec(
-            select(Job).where(Job.team_id == team_id, col(Job.status).in_(ACTIVE)).limit(1)
+            select(Job)
+            .where(Job.team_id == team_id, Job.kind == kind, col(Job.status).in_(ACTIVE))
+            .limit(1)
         )
         return rows.first()
 

@@ -64,6 +64,10 @@ class User(SQLModel, table=True):
     language_chosen: bool = False
     team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
     bot_blocked: bool = False
+    # The deal whose card was sent to this person last, and when: a photo, a file or a place
+    # sent soon after belongs to that deal.
+    open_deal_id: int | None = None  # a deal's id (no foreign key: deals point at people)
+    open_deal_at: datetime | None = _utc()
     created_at: datetime = _utc(nullable=False)
     last_seen_at: datetime = _utc(nullable=False)
 
@@ -86,6 +90,8 @@ class Member(SQLModel, table=True):
     digest_day: date | None = None
     target_deals: int | None = None
     target_minor: int | None = Field(default=None, sa_type=BigInteger)
+    # The lead source this salesperson picked last for a quick entry: offered first next time.
+    default_source: str | None = Field(default=None, max_length=16)
     joined_at: datetime = _utc(nullable=False)
     deactivated_at: datetime | None = _utc()
     # The manager who turned this person's access off: their reminders go to them until a
@@ -126,6 +132,9 @@ class Client(SQLModel, table=True):
     company: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=254)
     source: str | None = Field(default=None, max_length=16)
+    # Name and company folded (`bot.text.search_key`): "swiatek" finds "Świątek" on
+    # both databases (SQLite's lower() folds ASCII only).
+    search_key: str = Field(default="", max_length=420)
     created_at: datetime = _utc(nullable=False)
 
 
@@ -148,6 +157,12 @@ class Deal(SQLModel, table=True):
     status: str = Field(default=DealStatus.OPEN, max_length=8)
     value_minor: int | None = Field(default=None, sa_type=BigInteger)
     currency: str = Field(max_length=3)
+    # The car (or product) the client wants, as typed, and folded for search.
+    model: str | None = Field(default=None, max_length=64)
+    model_key: str | None = Field(default=None, max_length=64)
+    # What was done last (an activity kind) and when: shown on the card.
+    last_activity: str | None = Field(default=None, max_length=16)
+    last_activity_at: datetime | None = _utc()
     next_contact_at: datetime | None = _utc()
     next_step: str | None = Field(default=None, max_length=200)
     last_note: str | None = Field(default=None, sa_type=Text)
@@ -344,3 +359,29 @@ class HandledTap(SQLModel, table=True):
 
     key: str = Field(max_length=64, primary_key=True)
     at: datetime = _utc(nullable=False, index=True)
+
+
+class Worker(SQLModel, table=True):
+    """A bot process while it runs: what it is, and when its tick loop last ran (for
+    `python run_bot.py check` and the operator). Removed when the process stops."""
+
+    id: str = Field(max_length=32, primary_key=True)  # the process's worker id
+    host: str = Field(max_length=64)
+    pid: int
+    mode: str = Field(max_length=12)  # polling / webhook
+    version: str = Field(max_length=32)
+    sender: bool = False  # the active sender now
+    started_at: datetime = _utc(nullable=False)
+    ticked_at: datetime | None = _utc()
+
+
+class SendBudgetRow(SQLModel, table=True):
+    """The bot token's send budget shared by the processes on PostgreSQL (one row, id 1; see
+    `bot.storage.send_budget`). Unused on SQLite, where one process keeps its own."""
+
+    __tablename__ = "send_budget"
+
+    id: int = Field(primary_key=True)
+    tokens: float = 0.0
+    refilled_at: datetime = _utc(nullable=False)
+    held_until: datetime | None = _utc()  # a 429 holds every process until then

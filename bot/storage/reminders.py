@@ -58,9 +58,17 @@ class ReminderRepository:
     async def get(self, reminder_id: int) -> Reminder | None:
         return await self.session.get(Reminder, reminder_id)
 
-    async def due(self, now: datetime, limit: int) -> list[DueReminder]:
+    async def due(
+        self,
+        now: datetime,
+        limit: int,
+        *,
+        member_id: int | None = None,
+        since: datetime | None = None,
+    ) -> list[DueReminder]:
         """Reminders due by `now` that can be sent (waiting, or held under an expired lease),
-        for people who can receive them, oldest first."""
+        for people who can receive them, oldest first; only one member's, and only those due
+        after `since`, when given."""
         query = (
             select(Reminder, Deal, Client, Member)
             .join(Deal, col(Deal.id) == col(Reminder.deal_id))
@@ -77,6 +85,10 @@ class ReminderRepository:
             .order_by(col(Reminder.due_at), col(Reminder.id))
             .limit(limit)
         )
+        if member_id is not None:
+            query = query.where(col(Reminder.member_id) == member_id)
+        if since is not None:
+            query = query.where(col(Reminder.due_at) > since)
         return await self._due_items(list(await self.session.exec(query)))
 
     async def due_of_leavers(self, now: datetime, limit: int) -> list[DueReminder]:

@@ -7,8 +7,10 @@ hands the last batch out again) finds its writes already done and changes nothin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,6 +27,11 @@ from bot.storage.reminders import ReminderRepository
 from bot.storage.reporting import ReportRepository
 from bot.storage.teams import TeamRepository
 from bot.storage.users import UserRepository
+from bot.storage.workers import WorkerRepository
+
+# Advisory lock keys of people: Telegram user ids (below 2^52) shifted out of the way of the
+# bot's own lock keys (`bot.leader.SENDER_KEY`, `bot.storage.migrate.MIGRATIONS_KEY`).
+PERSON_LOCKS = 1 << 60
 
 
 class DuplicateUpdate(Exception):
@@ -43,11 +50,15 @@ class UnitOfWork:
         *,
         update_id: int | None = None,
         tap_key: str | None = None,
+        person: int | None = None,
+        on_recorded: Callable[[], None] | None = None,
     ) -> None:
         self._sessions = sessions
+        self._on_recorded = on_recorded
         self.clock = clock
         self.update_id = update_id
         self.tap_key = tap_key
+        self.person = person
         self.update_recorded = False
 
     async def __aenter__(self) -> UnitOfWork:
@@ -62,7 +73,22 @@ class UnitOfWork:
         self.daily = DailySendRepository(self.session)
         self.notices = NoticeRepository(self.session)
         self.jobs = JobRepository(self.session)
+        self.workers = WorkerRepository(self.session)
+        if self.person is not None:
+            await self._serialise_person()
         return self
+
+    async def _serialise_person(self) -> None:
+        """On PostgreSQL, one person's updates never write at the same time in two processes:
+        this transaction holds that person's advisory lock until it ends (a lock held on a
+        pooled connection for a whole update would deadlock the pool once enough updates wait)."""
+        connection = await self.session.connection()
+        if connection.dialect.name != "postgresql":
+            return
+        await connection.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"),
+            {"key": PERSON_LOCKS + int(self.person or 0)},
+        )
 
     async def __aexit__(
         self,
@@ -96,6 +122,8 @@ class UnitOfWork:
                 raise DuplicateTap(self.tap_key) from error
             raise DuplicateUpdate(self.update_id) from error
         self.update_recorded = True
+        if self._on_recorded is not None:
+            self._on_recorded()
 
     async def _tap_seen(self) -> bool:
         assert self.tap_key is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -38,6 +38,13 @@ class UserRepository:
         """Handled update ids and tap keys older than `moment` are forgotten."""
         await self.session.exec(delete(ProcessedUpdate).where(col(ProcessedUpdate.at) < moment))
         await self.session.exec(delete(HandledTap).where(col(HandledTap.at) < moment))
+
+    async def opened_card(self, user_id: int, deal_id: int, now: datetime) -> None:
+        await self.session.exec(
+            update(User)
+            .where(col(User.id) == user_id)
+            .values(open_deal_id=deal_id, open_deal_at=now)
+        )
 
     async def is_handled_tap(self, key: str) -> bool:
         return await self.session.get(HandledTap, key) is not None

@@ -725,6 +725,21 @@ class FakeUser(FakeChat):
         """Send a private text message to the bot; returns its message_id."""
         return await self.fake._user_message(self, self, {"text": text}, reply_to=reply_to)
 
+    async def send_photo(self, data: bytes, *, caption: str | None = None) -> int:
+        """Send a photo to the bot (Telegram hands the bot several sizes; here one)."""
+        stored = self.fake._store_file(data, "photos", "photo.jpg", "image/jpeg")
+        size = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "width": 640,
+            "height": 480,
+            "file_size": len(data),
+        }
+        content: dict[str, Any] = {"photo": [size]}
+        if caption:
+            content["caption"] = caption
+        return await self.fake._user_message(self, self, content)
+
     async def edit(self, message_id: int, text: str) -> int:
         """Edit one of this user's own messages: Telegram sends an `edited_message` update
         (same message id, the new text, an edit_date). Returns the update id."""
@@ -946,6 +961,8 @@ class FakeTelegram:
 
         self.requests: list[tuple[str, dict[str, Any]]] = []
         """Every API call in order: (method as sent, parameters with JSON fields decoded)."""
+        self.accepted: list[tuple[float, int]] = []
+        """Every new message the bot sent that was accepted: (the fake's clock, chat id)."""
         self.flood_errors: list[FloodError] = []
         self.errors: list[tuple[str, int, str]] = []
         """Every error answer given: (method, error_code, description), exact Telegram text."""
@@ -1619,6 +1636,7 @@ class FakeTelegram:
 
     def _deliver(self, chat: FakeChat, message: BotMessage) -> dict[str, Any]:
         self._record_wide_buttons(chat, message.buttons)
+        self.accepted.append((self.clock(), chat.id))
         chat._messages[message.message_id] = message
         chat._record_event(message, "new")
         return self._message_to_api(chat, message)
