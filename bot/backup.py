@@ -55,7 +55,9 @@ def lock_path(database: Path) -> Path:
 def hold_lock(database: Path) -> Iterator[IO[str]]:
     """Hold the exclusive lock of a database file for as long as the block runs; raise
     BackupError at once when another process holds it."""
-    database.parent.mkdir(parents=True, exist_ok=True)
+    from bot.storage.db import prepare_sqlite_file
+
+    prepare_sqlite_file(database)  # the folder (0700) and the file (0600) before the lock
     path = lock_path(database)
     handle = os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "r+")
     try:

@@ -104,8 +104,17 @@ def prepare_sqlite_file(path: Path) -> None:
             _make_private(file, PRIVATE_FILE_MODE)
 
 
+# The bot's own files beside its database: the lock it holds while it runs (`bot.backup`), the
+# erasure log, the files a restore moves aside, the daily backups' folder.
+BOT_COMPANIONS = (".lock", ".erasures.jsonl")
+
+
 def _holds_only(directory: Path, database: Path) -> bool:
-    own = {database.name, *(database.name + suffix for suffix in SQLITE_COMPANIONS)}
+    own = {
+        database.name,
+        "backups",
+        *(database.name + suffix for suffix in (*SQLITE_COMPANIONS, *BOT_COMPANIONS)),
+    }
     try:
         if hasattr(os, "geteuid") and directory.stat().st_uid != os.geteuid():
             return False
