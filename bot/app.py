@@ -91,6 +91,8 @@ except PackageNotFoundError:  # run from a checkout that was not installed
 _BUTTON_PREFIX = re.compile(r"\^([a-z]{1,4}):")  # `^d:` in a button handler's pattern
 # How long handled update ids are remembered (polling replays at most the last batch).
 PROCESSED_UPDATES_KEPT = timedelta(days=2)
+FLOWS_KEPT = timedelta(days=7)  # a flow left this long is abandoned
+STRANGERS_KEPT = timedelta(days=30)  # people who wrote but never joined a team
 
 
 def build_application(settings: Settings, *, clock: Clock | None = None) -> BotApplication:
@@ -287,7 +289,13 @@ async def _tick(ctx: BotContext) -> None:
 
 async def _housekeeping(ctx: BotContext) -> None:
     runtime = ctx.runtime
+    now = runtime.clock.now()
     async with runtime.uow() as uow:
-        await uow.users.forget_processed_before(runtime.clock.now() - PROCESSED_UPDATES_KEPT)
+        await uow.users.forget_processed_before(now - PROCESSED_UPDATES_KEPT)
+        # Retention: abandoned flows (and what was typed in them), and people who never joined.
+        await uow.users.forget_idle_flows(now - FLOWS_KEPT)
+        forgotten = await uow.users.forget_strangers(now - STRANGERS_KEPT)
         await uow.commit()
+    if forgotten:
+        log.info("forgot %s people who never joined a team", forgotten)
     await runtime.db.refresh_statistics()

@@ -170,3 +170,36 @@ async def test_a_manager_erases_a_client_and_nothing_of_them_is_left(
         await bot.start()
         assert not _traces(await _every_value(bot))
 
+
+
+async def test_retention_forgets_abandoned_flows_and_people_who_never_joined(
+    bot: BotRunner, fake_telegram: FakeTelegram
+) -> None:
+    from bot.app import _housekeeping
+    from bot.context import BotContext
+    from bot.storage.models import User
+
+    people = await seed_team(bot, fake_telegram, "North", [(1, "Anna", "en", "manager")])
+    stranger = fake_telegram.user(9, "Olga", language_code="ru")
+    await stranger.send("/start")
+    await stranger.expect("Olga")
+    await people["Anna"].send("/new")
+    await people["Anna"].expect("What is their name?")
+    assert bot.app is not None
+    context = BotContext(bot.app)
+
+    bot.clock.advance(days=6)
+    await _housekeeping(context)
+    async with bot.runtime.uow() as uow:
+        assert await uow.session.get(ConversationState, 1) is not None  # six days: kept
+        assert await uow.session.get(User, 9) is not None
+    bot.clock.advance(days=2)
+    await _housekeeping(context)
+    async with bot.runtime.uow() as uow:
+        assert await uow.session.get(ConversationState, 1) is None  # a week: abandoned
+        assert await uow.session.get(User, 9) is not None
+    bot.clock.advance(days=23)
+    await _housekeeping(context)
+    async with bot.runtime.uow() as uow:
+        assert await uow.session.get(User, 9) is None  # a month, never joined: forgotten
+        assert await uow.session.get(User, 1) is not None  # a member stays
