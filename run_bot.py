@@ -183,11 +183,33 @@ def _restore(settings: Settings, backup_file: Path) -> int:
         print(f"Restore refused: {error}", file=sys.stderr)
         return EX_FAILED
     _migrate(settings)  # a backup made by older code is brought up to date
+    again = asyncio.run(_reapply_erasures(settings))
     print(
         f"restored {backup_file} into {database} (schema {restored.revision}, now up to date); "
-        f"the database that was there is at {restored.aside}"
+        f"the database that was there is at {restored.aside}; "
+        f"{again} client(s) erased again, as the erasure log says"
     )
     return EX_OK
+
+
+async def _reapply_erasures(settings: Settings) -> int:
+    from bot.clock import SystemClock
+    from bot.services.erasure import ErasureLog, reapply_log
+    from bot.storage.db import Database
+    from bot.storage.unit_of_work import UnitOfWork
+
+    database = Database(settings.database_url)
+    clock = SystemClock()
+    try:
+        done = await reapply_log(
+            lambda: UnitOfWork(database.sessions, clock),
+            ErasureLog(settings.erasure_log_path),
+            clock.now(),
+        )
+        await database.checkpoint()
+    finally:
+        await database.dispose()
+    return done
 
 
 def _run_bot(settings: Settings, scrub: Scrubber) -> int:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
+import time
 from datetime import timedelta
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
@@ -16,6 +18,8 @@ from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
     ContextTypes,
     Defaults,
 )
@@ -32,6 +36,7 @@ from bot.handlers import (
     deal_actions,
     deal_card,
     digest,
+    erasure,
     errors,
     export,
     guard,
@@ -52,8 +57,10 @@ from bot.jobs import JobWorker
 from bot.jobs.kinds import RUNNERS
 from bot.leader import SenderLock
 from bot.leases import LeaseKeeper
+from bot.metrics import refresh_figures, watch_runtime
 from bot.runtime import Runtime
 from bot.sending import SHARED_CAP, SHARED_RATE, SendBudget
+from bot.services.erasure import ErasureLog, reapply_log
 from bot.storage.db import Database, libpq_url
 from bot.storage.migrate import upgrade
 from bot.storage.models import Worker
@@ -63,13 +70,29 @@ log = logging.getLogger(__name__)
 
 BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
 
+
+class CrmApplication(Application):  # type: ignore[type-arg]
+    """python-telegram-bot's Application, timing each update for the metrics."""
+
+    async def process_update(self, update: object) -> None:
+        started = time.monotonic()
+        try:
+            await super().process_update(update)
+        finally:
+            runtime = self.bot_data.get(RUNTIME_KEY)
+            if isinstance(runtime, Runtime):
+                runtime.metrics.handled(update, time.monotonic() - started)
+
 try:
     VERSION = package_version("pocket-crm-bot")
 except PackageNotFoundError:  # run from a checkout that was not installed
     VERSION = "dev"
 
+_BUTTON_PREFIX = re.compile(r"\^([a-z]{1,4}):")  # `^d:` in a button handler's pattern
 # How long handled update ids are remembered (polling replays at most the last batch).
 PROCESSED_UPDATES_KEPT = timedelta(days=2)
+FLOWS_KEPT = timedelta(days=7)  # a flow left this long is abandoned
+STRANGERS_KEPT = timedelta(days=30)  # people who wrote but never joined a team
 
 
 def build_application(settings: Settings, *, clock: Clock | None = None) -> BotApplication:
@@ -79,7 +102,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> BotA
         i18n=I18n(),
         clock=clock or SystemClock(),
     )
-    builder = ApplicationBuilder()
+    builder = ApplicationBuilder().application_class(CrmApplication)
     if settings.webhook_mode:
         builder = builder.updater(None)  # updates come through the web server's webhook route
     application = (
@@ -100,6 +123,19 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> BotA
     )
     application.bot_data[RUNTIME_KEY] = runtime
     _register_handlers(application)
+    handlers = [handler for group in application.handlers.values() for handler in group]
+    runtime.metrics.commands = frozenset(
+        command
+        for handler in handlers
+        if isinstance(handler, CommandHandler)
+        for command in handler.commands
+    )
+    runtime.metrics.callbacks = frozenset(
+        match.group(1)
+        for handler in handlers
+        if isinstance(handler, CallbackQueryHandler) and isinstance(handler.pattern, re.Pattern)
+        if (match := _BUTTON_PREFIX.match(handler.pattern.pattern))
+    )
     return application
 
 
@@ -123,6 +159,7 @@ def _register_handlers(application: BotApplication) -> None:
     new_deal.register(application)
     deal_card.register(application)
     deal_actions.register(application)
+    erasure.register(application)
     when_picker.register(application)
     lists.register(application)
     attachments.register(application)
@@ -140,6 +177,12 @@ def runtime_of(application: BotApplication) -> Runtime:
 async def _post_init(application: BotApplication) -> None:
     runtime = runtime_of(application)
     await upgrade(runtime.db)
+    erased = await reapply_log(
+        runtime.uow, ErasureLog(runtime.settings.erasure_log_path), runtime.clock.now()
+    )
+    if erased:  # a backup from before those erasures was restored
+        log.warning("erased %s client(s) again, as the erasure log says", erased)
+        await runtime.db.checkpoint()
     await runtime.db.refresh_statistics()
     runtime.bot_username = application.bot.username
     await commands_menu.set_default_menus(application.bot, runtime.i18n)
@@ -153,6 +196,8 @@ async def _post_init(application: BotApplication) -> None:
         shared = SharedBudget(runtime.db.engine, rate=SHARED_RATE, cap=SHARED_CAP)
         await shared.ensure()
         runtime.dispatcher.budget.shared = shared
+    runtime.dispatcher.budget.on_retry_after = runtime.metrics.retry_after
+    watch_runtime(runtime)
     runtime.leases = LeaseKeeper(runtime)
     runtime.leases.start()
     runtime.jobs = JobWorker(
@@ -235,13 +280,22 @@ async def _tick(ctx: BotContext) -> None:
     async with runtime.uow() as uow:  # `check` and the operator see the tick loop alive
         sender = dispatcher.sender is None or dispatcher.sender.holding
         await uow.workers.ticked(runtime.worker_id, runtime.clock.now(), sender=sender)
+        if sender:  # the database's figures, for the metrics (only the sender exports them)
+            await refresh_figures(runtime, uow)
         await uow.commit()
+    runtime.ticked_at = time.monotonic()
     await dispatcher.tick()
 
 
 async def _housekeeping(ctx: BotContext) -> None:
     runtime = ctx.runtime
+    now = runtime.clock.now()
     async with runtime.uow() as uow:
-        await uow.users.forget_processed_before(runtime.clock.now() - PROCESSED_UPDATES_KEPT)
+        await uow.users.forget_processed_before(now - PROCESSED_UPDATES_KEPT)
+        # Retention: abandoned flows (and what was typed in them), and people who never joined.
+        await uow.users.forget_idle_flows(now - FLOWS_KEPT)
+        forgotten = await uow.users.forget_strangers(now - STRANGERS_KEPT)
         await uow.commit()
+    if forgotten:
+        log.info("forgot %s people who never joined a team", forgotten)
     await runtime.db.refresh_statistics()

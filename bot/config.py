@@ -64,6 +64,20 @@ class Settings(BaseSettings):
     backup_hour: int | None = Field(default=3, ge=0, le=23)
     backup_keep: int = Field(default=14, ge=1)
     backup_dir: Path = Path("data/backups")
+    # The append-only log of erasures, re-applied after a restore (default: beside the SQLite
+    # file, `<db>.erasures.jsonl`; with PostgreSQL `./data/erasures.jsonl`).
+    erasure_log: Path | None = None
+
+    @property
+    def erasure_log_path(self) -> Path:
+        if self.erasure_log is not None:
+            return self.erasure_log
+        from bot.backup import sqlite_path
+
+        database = sqlite_path(self.database_url)
+        if database is not None:
+            return database.with_name(database.name + ".erasures.jsonl")
+        return Path("data/erasures.jsonl")
 
     @field_validator("backup_hour", mode="before")
     @classmethod

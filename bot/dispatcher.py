@@ -46,6 +46,7 @@ from bot.handlers.reminders import (
 )
 from bot.handlers.today import day_message, load_day, slipping
 from bot.leader import NOTICES_CHANNEL, SenderLock
+from bot.metrics import OVERDUE_AFTER
 from bot.runtime import Runtime
 from bot.screens.notices import render_notice
 from bot.sending import BULK, PAID, SendBudget
@@ -235,6 +236,7 @@ class Dispatcher:
                     # claimed until the lease runs out, then they are taken again.
                     ids = [item.reminder.id for item in box.items]
                     log.exception("reminders %s to %s: delivery failed", ids, box.chat_id)
+                    self.runtime.metrics.reminder("failed", len(ids))
 
         await asyncio.gather(*(worker() for _ in range(min(WORKERS, len(outboxes)))))
         return results
@@ -356,6 +358,10 @@ class Dispatcher:
                     )
                 )
             await uow.commit()
+        sent = [item for item in items if item.reminder.id in marked]
+        overdue = sum(now - item.reminder.due_at > OVERDUE_AFTER for item in sent)
+        self.runtime.metrics.reminder("late", overdue)
+        self.runtime.metrics.reminder("sent", len(sent) - overdue)
 
     async def _release(self, ids: list[int], not_before: datetime) -> None:
         async with self.runtime.uow() as uow:

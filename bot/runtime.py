@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.i18n import I18n
+from bot.metrics import Metrics, worker_label
 from bot.storage.db import Database
 from bot.storage.unit_of_work import UnitOfWork
 
@@ -40,6 +41,11 @@ class Runtime:
     transient_failures: set[int] = field(default_factory=set)
     # The admins were told the daily backup failed (again only after one worked).
     backup_failure_told: bool = False
+    ticked_at: float | None = None  # time.monotonic() of this process's last tick
+    metrics: Metrics = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.metrics = Metrics(worker=worker_label(self.settings, self.worker_id))
 
     def uow(
         self,

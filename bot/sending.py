@@ -56,6 +56,8 @@ class SendBudget(BaseRateLimiter[dict[str, Any]]):
         self.rate = rate
         self.shared: SharedBudget | None = None  # PostgreSQL: the budget of every process
         self._shared_failed = False
+        self.waiting = 0  # calls waiting for their place now (the send queue's depth)
+        self.on_retry_after: Callable[[], None] | None = None  # a 429 (for the metrics)
         self._tokens = BURST
         self._refilled = time.monotonic()
         self._interactive_waiting = 0
@@ -107,6 +109,7 @@ class SendBudget(BaseRateLimiter[dict[str, Any]]):
         queue first come, first served (the lock is fair and a reply waits for its token
         holding it); bulk takes the place only while no reply waits."""
         interactive = kind != BULK
+        self.waiting += 1
         if interactive:
             self._interactive_waiting += 1
         try:
@@ -119,6 +122,7 @@ class SendBudget(BaseRateLimiter[dict[str, Any]]):
                     if await self._take_in_turn(chat_id, interactive):
                         return
         finally:
+            self.waiting -= 1
             if interactive:
                 self._interactive_waiting -= 1
 
@@ -196,6 +200,8 @@ class SendBudget(BaseRateLimiter[dict[str, Any]]):
             except RetryAfter as error:
                 if attempt == MAX_RETRIES:
                     raise
+                if self.on_retry_after is not None:
+                    self.on_retry_after()
                 pause = _seconds(error.retry_after) + 0.1
                 log.info("Telegram asked to wait %.1f s (%s); every send waits", pause, endpoint)
                 self._held_until = max(self._held_until, time.monotonic() + pause)

@@ -38,6 +38,7 @@ from telegram import Update
 
 from bot import health
 from bot.lifecycle import ALLOWED_UPDATES
+from bot.metrics import CONTENT_TYPE
 
 if TYPE_CHECKING:
     from bot.app import BotApplication
@@ -78,6 +79,8 @@ class WebServer:
         self._extra += routes
 
     def app(self) -> Starlette:
+        """What WEB_LISTEN serves: health, the webhook, the board (and /metrics when
+        METRICS_LISTEN is the same address)."""
         settings = self.runtime.settings
         routes: list[BaseRoute] = [
             Route("/healthz", self.healthz, methods=["GET"]),
@@ -87,7 +90,31 @@ class WebServer:
             routes.append(
                 Route(webhook_path(settings.webhook_url), self.webhook, methods=["POST"])
             )
+        if settings.metrics_listen == settings.web_listen:
+            routes.append(Route("/metrics", self.metrics, methods=["GET"]))
         return Starlette(routes=[*routes, *self._extra])
+
+    def metrics_app(self) -> Starlette:
+        """What METRICS_LISTEN serves on an address of its own (never through the proxy)."""
+        return Starlette(
+            routes=[
+                Route("/metrics", self.metrics, methods=["GET"]),
+                Route("/healthz", self.healthz, methods=["GET"]),
+            ]
+        )
+
+    def listeners(self) -> list[tuple[str, Starlette]]:
+        settings = self.runtime.settings
+        main = bool(settings.webhook_url or settings.web_app_url)
+        served: list[tuple[str, Starlette]] = []
+        if main or settings.metrics_listen == settings.web_listen:
+            served.append((settings.web_listen, self.app()))
+        if settings.metrics_listen and settings.metrics_listen != settings.web_listen:
+            served.append((settings.metrics_listen, self.metrics_app()))
+        return served
+
+    async def metrics(self, request: Request) -> Response:
+        return Response(self.runtime.metrics.render(), media_type=CONTENT_TYPE)
 
     async def healthz(self, request: Request) -> Response:
         return PlainTextResponse("ok")
@@ -145,33 +172,39 @@ class WebServer:
 
     # --- running it --------------------------------------------------------------------------
     async def serve(self, stop: asyncio.Event, *, ready: Callable[[], Awaitable[None]]) -> None:
-        """Listen on WEB_LISTEN until `stop` is set. `ready` runs once the socket listens (in
-        webhook mode: setWebhook, so Telegram never posts to a closed port)."""
-        host, port = self.runtime.settings.address(self.runtime.settings.web_listen)
-        config = uvicorn.Config(
-            self.app(),
-            host=host,
-            port=port,
-            log_config=None,
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=5,
-        )
-        server = _Server(config)
-        serving = asyncio.create_task(server.serve(), name="web")
-        while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn has no event
-            await asyncio.sleep(0.02)
-        if serving.done():
-            await serving  # could not listen: the error says why
-            return
+        """Listen (WEB_LISTEN, and METRICS_LISTEN when it is another address) until `stop` is
+        set. `ready` runs once every socket listens (in webhook mode: setWebhook, so Telegram
+        never posts to a closed port)."""
+        servers: list[tuple[_Server, asyncio.Task[None]]] = []
         try:
+            for listen, app in self.listeners():
+                host, port = self.runtime.settings.address(listen)
+                config = uvicorn.Config(
+                    app,
+                    host=host,
+                    port=port,
+                    log_config=None,
+                    access_log=False,
+                    lifespan="off",
+                    timeout_graceful_shutdown=5,
+                )
+                server = _Server(config)
+                serving = asyncio.create_task(server.serve(), name=f"web-{port}")
+                servers.append((server, serving))
+                while not server.started and not serving.done():  # noqa: ASYNC110
+                    await asyncio.sleep(0.02)  # uvicorn has no event for it
+                if serving.done():
+                    await serving  # could not listen: the error says why
+                    return
             await ready()
             await stop.wait()
         finally:
             self.draining = True
-            server.should_exit = True
-            with contextlib.suppress(asyncio.CancelledError):
-                await serving
+            for server, _ in servers:
+                server.should_exit = True
+            for _, serving in servers:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await serving
 
 
 async def set_webhook(application: BotApplication, runtime: Runtime) -> None:
@@ -194,4 +227,4 @@ async def set_webhook(application: BotApplication, runtime: Runtime) -> None:
 
 def uses(settings: Any) -> bool:
     """Whether the web server has anything to serve."""
-    return bool(settings.webhook_url or settings.web_app_url)
+    return bool(settings.webhook_url or settings.web_app_url or settings.metrics_listen)

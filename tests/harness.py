@@ -3,8 +3,10 @@ but inside the test's event loop (run_polling would install signal handlers and 
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from bot.app import BotApplication, build_application, runtime_of, stop_senders
@@ -14,6 +16,13 @@ from bot.lifecycle import ALLOWED_UPDATES
 from bot.runtime import Runtime
 from tests.conftest import FakeClock
 from tests.fakes.telegram_server import FakeTelegram, FakeUser
+
+
+def _erasure_log(db_url: str) -> Path | None:
+    """Beside a SQLite file (the default); for PostgreSQL a temporary folder, not ./data."""
+    if db_url.startswith("sqlite"):
+        return None
+    return Path(tempfile.mkdtemp(prefix="crm-erasures-")) / "erasures.jsonl"
 
 
 class BotRunner:
@@ -34,7 +43,7 @@ class BotRunner:
             bot_admins=frozenset(admins),
             # The tests drive the reminder tick themselves (`await runner.tick()`), with the clock.
             reminder_tick_seconds=3600,
-            **{"backup_hour": None, **overrides},
+            **{"backup_hour": None, "erasure_log": _erasure_log(db_url), **overrides},
         )
         self.clock = clock
         self.app: BotApplication | None = None

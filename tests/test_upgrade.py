@@ -244,7 +244,7 @@ async def test_the_migrations_change_what_they_are_meant_to(upgraded: Upgraded) 
         )
         assert keys["Łukasz Żółć"] == "lukasz zolc"
         assert keys["Zofia Nowak & Syn <VIP>"].startswith("zofia nowak syn vip")
-        assert all(key for key in keys.values())
+        assert all(key for name, key in keys.items() if name != "—")  # 0009: one erased
         latest = (
             await connection.execute(
                 select(event.c.activity, event.c.at)

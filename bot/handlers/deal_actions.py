@@ -87,7 +87,11 @@ async def edit_menu(update: Update, ctx: BotContext) -> None:
         text = t._("✏️ What to change in #{number} {name}?").format(
             number=view.deal.number, name=h(view.client.name)
         )
-        await show_choices(update, ctx, view, text, buttons, per_row=3)
+        extra = []
+        if deals.is_manager(me(ctx)) and view.client.erased_at is None:
+            label = t.pgettext("button", "🧹 Erase client data")
+            extra.append([button(label, data(EDIT, "er", view.deal.id))])
+        await show_choices(update, ctx, view, text, buttons, per_row=3, extra=extra)
 
     await run_rule(update, ctx, run)
 

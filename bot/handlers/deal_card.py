@@ -73,10 +73,12 @@ async def show_choices(
     text: str,
     buttons: list[InlineKeyboardButton],
     per_row: int = 1,
+    extra: list[list[InlineKeyboardButton]] | None = None,
 ) -> None:
     """A screen of choices about one deal, in place of its card, with a way back to it."""
     back = [button(ctx.t.pgettext("button", "◀️ Back"), data(DEAL, "c", view.deal.id))]
-    await answer(update, ctx, text, markup(*rows(buttons, per_row), back), edit=True)
+    keyboard = markup(*rows(buttons, per_row), *(extra or []), back)
+    await answer(update, ctx, text, keyboard, edit=True)
 
 
 @member_only

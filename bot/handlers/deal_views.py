@@ -67,6 +67,13 @@ def card_text(t: Translator, view: DealView, now: datetime) -> str:
         lines.append(f"🏢 {h(client.company)}")
     if client.email:
         lines.append(f"✉️ {h(client.email)}")
+    if client.erased_at is not None:
+        lines.append(
+            t._("🧹 Client data erased on {date} by {name}").format(
+                date=t.date(client.erased_at),
+                name=h(display_name(view.erased_by)) if view.erased_by else "—",
+            )
+        )
     if deal.model:
         lines.append(f"🚗 {h(deal.model)}")
     stage = h(stage_name(t, view.stage))

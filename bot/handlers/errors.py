@@ -48,9 +48,11 @@ async def on_error(update: object, ctx: BotContext) -> None:
         # The database was away for a moment: the webhook answers 500 and Telegram delivers
         # the update again, so nothing is lost and the person is not told about it.
         ctx.runtime.transient_failures.add(update.update_id)
+        ctx.runtime.metrics.transient_failure()
         log.warning("update %s failed for now (%s): delivered again", update.update_id, error)
         return
     log.error("error while handling %s", describe(update, ctx), exc_info=error)
+    ctx.runtime.metrics.error()
     log.debug("the update that failed: %s", update)
     if not isinstance(update, Update) or update.effective_chat is None:
         return

@@ -25,6 +25,7 @@ class DealView:
     owner: Member
     owner_user: User
     loss_reason: LossReason | None = None
+    erased_by: User | None = None  # the manager who erased the client's personal data
 
 
 # Reminders that have not gone out yet: waiting, or held by a sender right now.
@@ -83,7 +84,11 @@ class DealRepository:
             if deal.loss_reason_id
             else None
         )
-        return DealView(deal, client, stage, owner, owner_user, reason)
+        erased_by = None
+        if client.erased_by_member_id is not None:
+            eraser = await self.session.get(Member, client.erased_by_member_id)
+            erased_by = await self.session.get(User, eraser.user_id) if eraser else None
+        return DealView(deal, client, stage, owner, owner_user, reason, erased_by)
 
     async def deals_of_client(self, client_id: int) -> list[Deal]:
         rows = await self.session.exec(

@@ -136,6 +136,23 @@ class Client(SQLModel, table=True):
     # both databases (SQLite's lower() folds ASCII only).
     search_key: str = Field(default="", max_length=420)
     created_at: datetime = _utc(nullable=False)
+    # GDPR erasure: the personal data is gone, the row (number, figures) stays.
+    erased_at: datetime | None = _utc()
+    erased_by_member_id: int | None = Field(default=None, foreign_key="member.id")
+
+
+class Erasure(SQLModel, table=True):
+    """A client's personal data erased on request (who, when; nothing personal). The same
+    entries go to an append-only file beside the database, re-applied after a restore."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    client_id: int = Field(foreign_key="client.id")
+    # With the id, tells the client apart from another one with the same id (a database
+    # rebuilt from an import, say): only this client is erased again after a restore.
+    client_created_at: datetime = _utc(nullable=False)
+    at: datetime = _utc(nullable=False)
+    by_member_id: int | None = Field(default=None, foreign_key="member.id")
 
 
 class Deal(SQLModel, table=True):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypeVar
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -207,6 +207,20 @@ class ReminderRepository:
             .where(leases.held_by(Reminder, worker, reminder_ids))
         )
         return [Recheck(*row) for row in rows]  # type: ignore[arg-type]
+
+    async def waiting(self, at: datetime) -> int:
+        """Reminders that should have gone by `at` and have not (outside working hours they
+        wait for their `not_before`, and do not count)."""
+        result = await self.session.exec(
+            select(func.count())
+            .select_from(Reminder)
+            .where(
+                col(Reminder.status).in_((ReminderStatus.PENDING, ReminderStatus.SENDING)),
+                col(Reminder.due_at) <= at,
+                or_(col(Reminder.not_before).is_(None), col(Reminder.not_before) <= at),
+            )
+        )
+        return int(result.one())
 
     async def mark_sent(
         self, reminder_ids: Sequence[int], *, worker: str, now: datetime, message_id: int | None

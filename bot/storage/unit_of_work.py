@@ -20,6 +20,7 @@ from bot.storage.analytics import AnalyticsRepository
 from bot.storage.conversations import ConversationRepository
 from bot.storage.daily import DailySendRepository
 from bot.storage.deals import DealRepository
+from bot.storage.erasure import ErasureRepository
 from bot.storage.jobs import JobRepository
 from bot.storage.models import HandledTap, ProcessedUpdate
 from bot.storage.notices import NoticeRepository
@@ -74,6 +75,7 @@ class UnitOfWork:
         self.notices = NoticeRepository(self.session)
         self.jobs = JobRepository(self.session)
         self.workers = WorkerRepository(self.session)
+        self.erasure = ErasureRepository(self.session)
         if self.person is not None:
             await self._serialise_person()
         return self

@@ -5,10 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, update
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.storage.models import GroupNotice, HandledTap, ProcessedUpdate, User
+from bot.storage.models import (
+    ConversationState,
+    GroupNotice,
+    HandledTap,
+    Member,
+    Notice,
+    ProcessedUpdate,
+    User,
+)
 
 
 class UserRepository:
@@ -38,6 +46,31 @@ class UserRepository:
         """Handled update ids and tap keys older than `moment` are forgotten."""
         await self.session.exec(delete(ProcessedUpdate).where(col(ProcessedUpdate.at) < moment))
         await self.session.exec(delete(HandledTap).where(col(HandledTap.at) < moment))
+
+    async def forget_idle_flows(self, before: datetime) -> int:
+        """Conversation states untouched since `before` (abandoned: what was typed goes)."""
+        result = await self.session.exec(
+            delete(ConversationState).where(col(ConversationState.updated_at) < before)
+        )
+        return int(result.rowcount or 0)
+
+    async def forget_strangers(self, seen_before: datetime) -> int:
+        """People who wrote to the bot but never joined a team, last seen before
+        `seen_before`: nothing of theirs is kept."""
+        strangers = select(User.id).where(
+            col(User.team_id).is_(None),
+            col(User.last_seen_at) < seen_before,
+            col(User.id).not_in(select(Member.user_id)),
+            col(User.id).not_in(select(Notice.user_id)),
+        )
+        ids = [int(row) for row in await self.session.exec(strangers)]
+        if not ids:
+            return 0
+        await self.session.exec(
+            delete(ConversationState).where(col(ConversationState.user_id).in_(ids))
+        )
+        await self.session.exec(delete(User).where(col(User.id).in_(ids)))
+        return len(ids)
 
     async def opened_card(self, user_id: int, deal_id: int, now: datetime) -> None:
         await self.session.exec(
