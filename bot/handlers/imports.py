@@ -60,7 +60,10 @@ async def confirm(update: Update, ctx: BotContext) -> None:
         if (
             preview is None
             or preview.kind != JobKind.IMPORT_PREVIEW
-            or preview.status != JobStatus.DONE
+            # A tap right after the preview arrived may beat the preview job's own finish: its
+            # result (the file's digest) is saved before the preview is sent, and the import
+            # job waits for it (one job per team at a time).
+            or preview.status not in (JobStatus.DONE, JobStatus.RUNNING)
             or preview.requester_member_id != me(ctx).id
             or "sha256" not in preview.params
             or preview.params.get("confirmed")

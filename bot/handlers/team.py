@@ -284,6 +284,8 @@ async def change_member(update: Update, ctx: BotContext) -> None:
                 await _tell_member(uow, team, view.user.id, member, now)
             await uow.commit()
         if changed:
+            # Their menu first: by the time either of them reads the change, it matches it.
+            await commands_menu.sync_for(ctx, view.user, member)
             ctx.kick_notices()
         updated = MemberView(member, view.user)
         if member.id == actor.id:
@@ -295,8 +297,6 @@ async def change_member(update: Update, ctx: BotContext) -> None:
         else:
             text, keyboard = _member_screen(ctx, updated, carried)
             await answer(update, ctx, text, keyboard, edit=True)
-        if changed:
-            await commands_menu.sync_for(ctx, view.user, member)
 
     await run_rule(update, ctx, change)
 
