@@ -189,7 +189,9 @@ async def _post_init(application: BotApplication) -> None:
     runtime.dispatcher = Dispatcher(runtime, application.bot)
     if not runtime.db.is_sqlite:
         runtime.dispatcher.sender = SenderLock(
-            libpq_url(runtime.settings.database_url), runtime.dispatcher.kick
+            libpq_url(runtime.settings.database_url),
+            runtime.dispatcher.kick,
+            on_promoted=runtime.dispatcher.took_over,
         )
         await runtime.dispatcher.sender.check()  # the first process up sends from the start
         # Every process's messages, replies included, take their tokens from one bucket.

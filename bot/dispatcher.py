@@ -170,6 +170,22 @@ class Dispatcher:
         self._kicked.add(task)
         task.add_done_callback(self._kicked.discard)
 
+    def took_over(self) -> None:
+        """This process just became the active sender: what the previous one had claimed is
+        sent the moment its leases run out, not at the tick after."""
+        task = asyncio.create_task(self._after_takeover())
+        self._kicked.add(task)
+        task.add_done_callback(self._kicked.discard)
+
+    async def _after_takeover(self) -> int:
+        async with self.runtime.uow() as uow:
+            until = await uow.reminders.earliest_foreign_lease(self.worker)
+        if until is None:
+            return 0
+        wait = (until - self._now()).total_seconds() + 0.2
+        await asyncio.sleep(min(max(wait, 0.0), self.runtime.lease.total_seconds() + 1))
+        return await self.tick()
+
     async def _tell_the_sender(self) -> int:
         assert self.sender is not None
         if await self.sender.check():  # the place was free: this process sends now

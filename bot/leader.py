@@ -48,10 +48,16 @@ def _client_keepalive(connection: Any) -> None:
 class SenderLock:
     """Whether this process is the active sender, and becoming it when the place is free."""
 
-    def __init__(self, database_url: str | None, on_notice: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        database_url: str | None,
+        on_notice: Callable[[], None],
+        on_promoted: Callable[[], None] | None = None,
+    ) -> None:
         # None: SQLite, one process per database file, always the sender.
         self.dsn = database_url
         self.on_notice = on_notice
+        self.on_promoted = on_promoted  # this process just became the active sender
         self._connection: Any = None
         self._holding = database_url is None
         self._lock = asyncio.Lock()
@@ -88,10 +94,13 @@ class SenderLock:
             log.warning("could not ask for the sender lock: %s", error)
             await self._drop()
             return False
-        if taken and not self._holding:
+        promoted = bool(taken) and not self._holding
+        if promoted:
             log.info("this process is now the active sender")
             await self._connection.add_listener(NOTICES_CHANNEL, self._notified)
         self._holding = bool(taken)
+        if promoted and self.on_promoted is not None:
+            self.on_promoted()
         return self._holding
 
     def _notified(self, *_: object) -> None:

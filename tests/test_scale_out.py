@@ -19,6 +19,7 @@ import asyncio
 import bisect
 import io
 import os
+import random
 import re
 import signal
 import socket
@@ -56,9 +57,18 @@ def _postgres_only(backend: str) -> None:
 
 
 def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A free port below the ephemeral range: one the kernel hands out (port 0) lies in it, and
+    before the bot binds it an outgoing connection (the fake opens hundreds) may take it."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as ports:
+        first_ephemeral = int(ports.read().split()[0])
+    while True:
+        port = random.randrange(10_000, min(first_ephemeral, 65_536))
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
 
 
 class Proxy:

@@ -208,6 +208,16 @@ class ReminderRepository:
         )
         return [Recheck(*row) for row in rows]  # type: ignore[arg-type]
 
+    async def earliest_foreign_lease(self, worker: str) -> datetime | None:
+        """When the first lease another process holds on a reminder runs out."""
+        result = await self.session.exec(
+            select(func.min(col(Reminder.lease_until))).where(
+                col(Reminder.status) == ReminderStatus.SENDING,
+                col(Reminder.claimed_by) != worker,
+            )
+        )
+        return result.one()
+
     async def waiting(self, at: datetime) -> int:
         """Reminders that should have gone by `at` and have not (outside working hours they
         wait for their `not_before`, and do not count)."""
