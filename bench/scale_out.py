@@ -60,8 +60,7 @@ from bot.domain import EventKind, ReminderStatus
 from bot.storage.db import Database
 from bot.storage.models import DealEvent, Reminder, Worker
 from tests.fakes.telegram_server import BotMessage, FakeTelegram, FakeUser
-from tests.test_scale_out import PUBLIC, RUN_BOT, SECRET, Bots, Proxy, _seed_team
-from tests.test_scale_out import _port as listen_port
+from tests.test_scale_out import PUBLIC, Bots, Proxy, _seed_team
 
 POSTGRES_URL = os.environ.get(
     "BENCH_SCALE_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/crm_bench_scale"
@@ -93,9 +92,9 @@ def cpu_of(pids: list[int]) -> list[float]:
 
 
 class BenchBots(Bots):
-    """`tests.test_scale_out.Bots` with a chosen tick and lease. Its `start_one` fixes the test's
-    (1 s and 4 s, so that a takeover is quick), which are not a deployment's: every process would
-    ask the database what is due every second."""
+    """`tests.test_scale_out.Bots` with a chosen tick and lease in place of the test's (1 s and
+    4 s, so that a takeover is quick), which are not a deployment's: every process would ask the
+    database what is due every second."""
 
     def __init__(
         self,
@@ -113,33 +112,7 @@ class BenchBots(Bots):
         }
 
     async def start_one(self, **extra: str) -> asyncio.subprocess.Process:
-        port = listen_port()
-        log = self.folder / f"bot-{len(self.logs)}.log"
-        self.logs.append(log)
-        drop = ("TELEGRAM_", "DATABASE_", "BOT_", "WEB", "LEASE", "REMINDER_", "LOG_")
-        env = {key: value for key, value in os.environ.items() if not key.startswith(drop)}
-        env.update(
-            TELEGRAM_BOT_TOKEN=self.fake.token,
-            TELEGRAM_API_BASE_URL=self.fake.base_url,
-            DATABASE_URL=self.db_url,
-            WEBHOOK_URL=PUBLIC,
-            WEBHOOK_SECRET=SECRET,
-            WEB_LISTEN=f"127.0.0.1:{port}",
-        )
-        env.update(self.settings)
-        env.update(extra)
-        with log.open("ab") as output:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                str(RUN_BOT),
-                cwd=self.folder,
-                env=env,
-                stdout=output,
-                stderr=output,
-            )
-        self.processes.append(process)
-        self.ports.append(port)
-        return process
+        return await super().start_one(**{**self.settings, **extra})
 
 
 @dataclass

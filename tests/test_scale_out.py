@@ -135,11 +135,8 @@ class Bots:
         port = _port()
         log = self.folder / f"bot-{len(self.logs)}.log"
         self.logs.append(log)  # before any await: processes started together get their own
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("TELEGRAM_", "DATABASE_", "BOT_", "WEB", "LEASE"))
-        }
+        drop = ("TELEGRAM_", "DATABASE_", "BOT_", "WEB", "LEASE", "REMINDER_", "LOG_")
+        env = {key: value for key, value in os.environ.items() if not key.startswith(drop)}
         env.update(
             TELEGRAM_BOT_TOKEN=self.fake.token,
             TELEGRAM_API_BASE_URL=self.fake.base_url,
@@ -147,10 +144,11 @@ class Bots:
             WEBHOOK_URL=PUBLIC,
             WEBHOOK_SECRET=SECRET,
             WEB_LISTEN=f"127.0.0.1:{port}",
+            # Quick takeovers for the tests; `extra` may set a deployment's own.
             REMINDER_TICK_SECONDS="1",
             LEASE_SECONDS="4",
-            **extra,
         )
+        env.update(extra)
         with log.open("ab") as output:
             process = await asyncio.create_subprocess_exec(
                 sys.executable,
