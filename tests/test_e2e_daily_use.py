@@ -102,13 +102,27 @@ async def test_search_finds_names_whatever_the_case_and_diacritics(
     ]
 
 
-async def test_a_car_model_is_found_too(bot: BotRunner, fake_telegram: FakeTelegram) -> None:
-    _, seller = await team_of(bot, fake_telegram, "pl")
-    await seller.send("/new Jan Kowalski +48 600 100 200 95000 Škoda Octavia")
+@pytest.mark.parametrize(
+    ("language", "typed", "query", "model"),
+    [
+        (
+            "pl",
+            "/new Jan Kowalski +48 600 100 200 95000 Škoda Octavia",
+            "octavia",
+            "Škoda Octavia",
+        ),
+        ("ru", "/new Иван Петров +7 916 123 45 67 95000 Лада Веста", "ВЕСТА", "Лада Веста"),
+    ],
+)
+async def test_a_car_model_is_found_too(
+    bot: BotRunner, fake_telegram: FakeTelegram, language: str, typed: str, query: str, model: str
+) -> None:
+    _, seller = await team_of(bot, fake_telegram, language)
+    await seller.send(typed)
     await seller.expect("#1")
-    await seller.send("octavia")
+    await seller.send(query)
     found = await seller.expect(predicate=card(1))
-    assert "🚗 Škoda Octavia" in found.text
+    assert "🚗 " + model in found.text
 
 
 # --- 2: dates just past are refused; years and weekdays shown ----------------------------------
@@ -175,20 +189,23 @@ async def test_a_test_drive_and_an_offer_move_the_deal(
     assert offers == [11_850_000]
 
 
+@pytest.mark.parametrize("language", ["ru", "pl"])
 async def test_moving_to_the_offer_stage_asks_the_offer_and_logs_it(
-    bot: BotRunner, fake_telegram: FakeTelegram
+    bot: BotRunner, fake_telegram: FakeTelegram, language: str
 ) -> None:
-    _, seller = await team_of(bot, fake_telegram, "ru")
-    t = tt(bot, "ru")
-    await seller.send("/new Иван Петров 1,2 млн")
+    _, seller = await team_of(bot, fake_telegram, language)
+    t = tt(bot, language)
+    await seller.send(
+        {"ru": "/new Иван Петров 1,2 млн", "pl": "/new Jan Kowalski 1,2 mln"}[language]
+    )
     await seller.expect("#1")
-    await seller.tap(b(bot, "ru", "🚫 No date yet"))
+    await seller.tap(b(bot, language, "🚫 No date yet"))
     shown = await seller.expect(predicate=card(1))
-    await seller.tap(b(bot, "ru", "➡️ Stage"), message=shown)
+    await seller.tap(b(bot, language, "➡️ Stage"), message=shown)
     await seller.expect(predicate=lambda m: m.event == "edit")
     await seller.tap(t.pgettext("stage", "Offer sent"))
     ask = await seller.expect("📄")
-    prefilled = "✅ " + t.money(120_000_000, "RUB")
+    prefilled = "✅ " + t.money(120_000_000, "RUB" if language == "ru" else "PLN")
     await seller.tap(prefilled, message=ask)
     await seller.expect(t._("➡️ Moved to {stage}.").format(stage=t.pgettext("stage", "Offer sent")))
     deal = await only_deal(bot)
@@ -247,17 +264,21 @@ async def test_reminders_due_at_the_agenda_are_folded_into_it(
     assert not [m for m in manager.messages if t._("🌅 Good morning!") in m.text]
 
 
+@pytest.mark.parametrize("language", ["pl", "ro"])
 async def test_no_agenda_on_the_day_someone_joins(
-    bot: BotRunner, fake_telegram: FakeTelegram, clock: FakeClock
+    bot: BotRunner, fake_telegram: FakeTelegram, clock: FakeClock, language: str
 ) -> None:
-    _, seller = await team_of(bot, fake_telegram, "en")
+    manager, seller = await team_of(bot, fake_telegram, language)
+    greeting = tt(bot, language)._("🌅 Good morning!")
     await seed_deal(bot, 2, "Jan")
     clock.moment = clock.now().replace(hour=10)  # Monday 23 November, the day they joined
     await bot.tick()
-    assert not [m for m in seller.messages if "Good morning" in m.text]
+    assert not [m for m in seller.messages if greeting in m.text]
     clock.advance(days=1)
     await bot.tick()
-    await seller.expect("Good morning")
+    await seller.expect(greeting)
+    # The manager has no deals of their own: no empty agenda.
+    assert not [m for m in manager.messages if greeting in m.text]
 
 
 # --- 7, 8, 22: pickers, hidden steps, /cancel ----------------------------------------------------
@@ -286,27 +307,40 @@ async def test_a_picker_answered_by_typing_closes_and_old_taps_change_nothing(
     assert (await only_deal(bot)).next_contact_at == planned
 
 
+@pytest.mark.parametrize(
+    ("language", "people", "phone"),
+    [
+        ("pl", ("Jan Kowalski", "Ewa Lis", "Zofia Nowak", "jutro"), "600 100 200"),
+        ("ru", ("Игорь Волков", "Анна Лис", "Зоя Новак", "завтра"), "916 123 45 67"),
+    ],
+)
 async def test_a_choice_screen_does_not_swallow_a_search(
-    bot: BotRunner, fake_telegram: FakeTelegram
+    bot: BotRunner,
+    fake_telegram: FakeTelegram,
+    language: str,
+    people: tuple[str, str, str, str],
+    phone: str,
 ) -> None:
-    _, seller = await team_of(bot, fake_telegram, "pl")
-    await seed_deal(bot, 2, "Jan Kowalski", phone="+48600100200")
-    await seed_deal(bot, 2, "Ewa Lis")
+    _, seller = await team_of(bot, fake_telegram, language)
+    client, other, newcomer, word = people
+    full_phone = "+48600100200" if language == "pl" else "+79161234567"
+    await seed_deal(bot, 2, client, phone=full_phone)
+    await seed_deal(bot, 2, other)
     await seller.send("/new")
     await seller.expect("👤")
-    await seller.send("Jan Kowalski")
+    await seller.send(client)
     await seller.expect("📞")
-    await seller.send("600 100 200")
+    await seller.send(phone)
     await seller.expect("📇")  # already a client: open the card, or a new deal?
-    await seller.send("Ewa Lis")
+    await seller.send(other)
     await seller.expect(predicate=card(2))
     # A phone step given words says what it waits for.
     await seller.send("/new")
     await seller.expect("👤")
-    await seller.send("Zofia Nowak")
+    await seller.send(newcomer)
     await seller.expect("📞")
-    await seller.send("jutro")
-    await seller.expect("Zofia Nowak")
+    await seller.send(word)
+    await seller.expect(newcomer)
 
 
 @pytest.mark.parametrize("language", ["pl", "ru"])
@@ -416,21 +450,22 @@ async def test_words_after_the_time_are_the_planned_step(
 
 
 # --- 15–24: the small things ---------------------------------------------------------------------
+@pytest.mark.parametrize(("language", "shown"), [("pl", "12:00"), ("ro", "13:00")])
 async def test_snoozing_an_hour_is_an_hour(
-    bot: BotRunner, fake_telegram: FakeTelegram, clock: FakeClock
+    bot: BotRunner, fake_telegram: FakeTelegram, clock: FakeClock, language: str, shown: str
 ) -> None:
-    _, seller = await team_of(bot, fake_telegram, "pl", morning_agenda=False)
-    t = tt(bot, "pl")
-    due = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 11:00 in Warsaw
+    _, seller = await team_of(bot, fake_telegram, language, morning_agenda=False)
+    t = tt(bot, language)
+    due = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 11:00 in Warsaw, 12:00 in Bucharest
     await seed_deal(bot, 2, "Jan Kowalski", next_contact=due)
     clock.moment = due
     await bot.tick()
     await seller.expect("Jan Kowalski")
-    await seller.tap(b(bot, "pl", "💤 Snooze"))
+    await seller.tap(b(bot, language, "💤 Snooze"))
     await seller.expect(predicate=lambda m: m.event == "edit")
-    await seller.tap(b(bot, "pl", "In 1 hour"))
+    await seller.tap(b(bot, language, "In 1 hour"))
     snoozed = await seller.expect("💤")
-    assert "12:00" in snoozed.text and t.time(due + timedelta(hours=1)) == "12:00"
+    assert shown in snoozed.text and t.time(due + timedelta(hours=1)) == shown
 
 
 @pytest.mark.parametrize("language", ["pl", "ru"])
@@ -457,44 +492,54 @@ async def test_closed_cards_say_at_which_stage(
     assert t._("📊 Stage: {stage}").format(stage=stage) not in won.text
 
 
+@pytest.mark.parametrize("language", ["pl", "ru"])
 async def test_lists_say_things_once(
-    bot: BotRunner, fake_telegram: FakeTelegram, clock: FakeClock
+    bot: BotRunner, fake_telegram: FakeTelegram, clock: FakeClock, language: str
 ) -> None:
-    _, seller = await team_of(bot, fake_telegram, "en")
+    _, seller = await team_of(bot, fake_telegram, language)
+    t = tt(bot, language)
     later = clock.now() + timedelta(hours=3)
     await seed_deal(bot, 2, "Jan Kowalski", next_contact=later)
     await seller.send("/today")
-    day = await seller.expect("Your day")
+    day = await seller.expect("Jan Kowalski")
     line = next(line for line in day.text.split("\n") if "Jan Kowalski" in line)
-    assert line.count(tt(bot, "en").time(later)) == 1
+    assert line.count(t.time(later)) == 1
     await seller.send("/clients")
-    listed = await seller.expect("open deal")
+    listed = await seller.expect(predicate=lambda m: m is not day and "Jan Kowalski" in m.text)
+    stage = t.pgettext("stage", "New lead")
+    assert stage in listed.text  # once, as the heading
     line = next(line for line in listed.text.split("\n") if "Jan Kowalski" in line)
-    assert "New lead" not in line
+    assert stage not in line
 
 
+@pytest.mark.parametrize(
+    ("language", "zone", "doubled"),
+    [("pl", "Polska (Warszawa)", "czas:"), ("ru", "Россия (Москва)", "время:")],
+)
 async def test_settings_name_the_zone_and_the_invite_can_be_shared(
-    bot: BotRunner, fake_telegram: FakeTelegram
+    bot: BotRunner, fake_telegram: FakeTelegram, language: str, zone: str, doubled: str
 ) -> None:
-    manager, _ = await team_of(bot, fake_telegram, "pl")
+    manager, _ = await team_of(bot, fake_telegram, language)
     await manager.send("/settings")
-    settings = await manager.expect("Polska (Warszawa)")
-    assert "czas:" not in settings.text
+    settings = await manager.expect(zone)
+    line = next(row for row in settings.text.split("\n") if zone in row)
+    assert line.count(":") == 1 and doubled not in line.lower()
     await manager.send("/team")
     team = await manager.expect("join-")
-    share = team.find_button(b(bot, "pl", "📤 Share the invite"))
+    share = team.find_button(b(bot, language, "📤 Share the invite"))
     assert share is not None and share.url and share.url.startswith("https://t.me/share/url?url=")
     assert "join-" in share.url
 
 
+@pytest.mark.parametrize("language", ["ru", "pl"])
 async def test_the_digest_picture_says_what_it_shows(
-    bot: BotRunner, fake_telegram: FakeTelegram
+    bot: BotRunner, fake_telegram: FakeTelegram, language: str
 ) -> None:
-    manager, _ = await team_of(bot, fake_telegram, "ru")
+    manager, _ = await team_of(bot, fake_telegram, language)
     await seed_deal(bot, 2, "Иван Петров")
     await manager.send("/digest")
     picture = await manager.expect(predicate=lambda m: m.photo is not None)
-    assert picture.caption and "1" in picture.caption and "Salon ru" in picture.caption
+    assert picture.caption and "1" in picture.caption and f"Salon {language}" in picture.caption
 
 
 @pytest.mark.parametrize("language", ["pl", "ru"])
@@ -516,12 +561,93 @@ async def test_a_photo_sent_with_a_card_open_is_attached_to_its_deal(
     assert "📎 " + t._("photo") + " — prawo jazdy" in history.text
 
 
+@pytest.mark.parametrize("language", ["pl", "ro"])
 async def test_a_new_team_gets_the_car_sales_pipeline(
-    bot: BotRunner, fake_telegram: FakeTelegram
+    bot: BotRunner, fake_telegram: FakeTelegram, language: str
 ) -> None:
-    manager, _ = await team_of(bot, fake_telegram, "en")
+    manager, _ = await team_of(bot, fake_telegram, language)
     async with bot.runtime.uow() as uow:
         member = (await uow.session.exec(select(Member).where(Member.user_id == 1))).one()
         keys = [stage.key for stage in await uow.teams.stages(member.team_id)]
     assert keys == ["new_lead", "contacted", "test_drive", "offer_sent", "negotiation"]
     del manager
+
+
+# --- 4, 14, 19: the figures a manager reads ---------------------------------------------------
+async def _log(bot: BotRunner, user_id: int, deal_id: int, kind: ActivityKind) -> None:
+    from bot.services import deals
+
+    async with bot.runtime.uow() as uow:
+        user = await uow.users.get(user_id)
+        assert user is not None and user.team_id is not None
+        member = await uow.teams.member(user.team_id, user_id)
+        assert member is not None
+        await deals.log_activity(uow, member, deal_id, kind, bot.clock.now())
+        await uow.commit()
+
+
+@pytest.mark.parametrize("language", ["pl", "ru"])
+async def test_the_activity_report_never_shows_a_share_above_100(
+    bot: BotRunner, fake_telegram: FakeTelegram, clock: FakeClock, language: str
+) -> None:
+    """The trial's case: one call on A, test drives on B and C was "call → meeting: 200 %". A
+    second tap on the tab already shown answers without an edit Telegram would refuse."""
+    manager, _ = await team_of(bot, fake_telegram, language, morning_agenda=False)
+    t = tt(bot, language)
+    a, b_, c = [await seed_deal(bot, 2, name) for name in ("Anna A", "Bartek B", "Celina C")]
+    clock.advance(hours=1)
+    await _log(bot, 2, a, ActivityKind.CALL)
+    await _log(bot, 2, b_, ActivityKind.TEST_DRIVE)
+    await _log(bot, 2, c, ActivityKind.TEST_DRIVE)
+    await manager.send("/report")
+    await manager.expect("📈")
+    await manager.tap(b(bot, language, "This week"))
+    await manager.expect(predicate=lambda m: m.event == "edit")
+    await manager.tap(b(bot, language, "📊 Activity"))
+    shown = await manager.expect(predicate=lambda m: m.event == "edit" and "→" in m.text)
+    line = next(row for row in shown.text.split("\n") if t._("call → meeting") in row)
+    assert t.percent(0.0) in line and "200" not in shown.text
+    assert t._("meeting → offer") in shown.text
+    counts = t._(
+        "<i>Of the deals with the first step in the period, the share that then had the "
+        "second; a meeting is any face-to-face contact (also a presentation or a test "
+        "drive); lead → sale as in the funnel.</i>"
+    )
+    assert counts.removeprefix("<i>").removesuffix("</i>") in shown.text  # what it counts
+    edits = len([m for m in manager.messages if m.event == "edit"])
+    selected = next(x for row in shown.buttons for x in row if x.text.startswith("•"))
+    await manager.tap(selected.text, message=shown)
+    await manager.expect_answer()
+    assert len([m for m in manager.messages if m.event == "edit"]) == edits
+    assert not [e for e in fake_telegram.errors if "not modified" in e[2]]
+
+
+@pytest.mark.parametrize(("language", "point"), [("ru", ","), ("ro", ",")])
+async def test_exported_amounts_sum_in_the_managers_spreadsheet(
+    bot: BotRunner, fake_telegram: FakeTelegram, clock: FakeClock, language: str, point: str
+) -> None:
+    import csv
+    import io
+
+    from bot.services import deals
+
+    manager, _ = await team_of(bot, fake_telegram, language, morning_agenda=False)
+    whole = await seed_deal(bot, 2, "Anna A")
+    split = await seed_deal(bot, 2, "Bartek B")
+    async with bot.runtime.uow() as uow:
+        user = await uow.users.get(2)
+        assert user is not None and user.team_id is not None
+        seller = await uow.teams.member(user.team_id, 2)
+        assert seller is not None
+        await deals.edit(uow, seller, whole, "value", 6_800_000, clock.now())
+        await deals.edit(uow, seller, split, "value", 6_800_050, clock.now())
+        await uow.commit()
+    await manager.send("/export")
+    sent = await manager.expect(
+        predicate=lambda m: m.document is not None and m.document.filename.endswith(".csv")
+    )
+    assert sent.document is not None
+    table = list(csv.reader(io.StringIO(sent.document.data.decode("utf-8-sig")), delimiter=";"))
+    header = table[0]
+    value = header.index(tt(bot, language)._("Value"))
+    assert sorted(row[value] for row in table[1:]) == ["68000", f"68000{point}50"]
