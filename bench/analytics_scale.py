@@ -11,7 +11,7 @@ Two processes, so that what is measured is the bot's own work:
   of them buy again), deals that are won, lost or still open, each with its event log in time
   order (created, stage moves, activities, follow-ups, notes, reminders sent, the odd mis-tap
   taken back with ↩️, won or lost), and the reminders (next contacts, win-backs, handovers);
-* this process builds the manager's digest of that day (`bot.handlers.digest.build_digest`), its
+* this process builds the manager's digest of that day (`bot.screens.digest.build_digest`), its
   funnel picture, and every section of the quarterly report (July-September 2026) for the
   manager and for one salesperson (`bot.handlers.report.render`), after a warm-up run, `--repeat`
   times, and prints the times (min, median), the memory of this process, and a verdict against
@@ -1165,9 +1165,10 @@ async def _facts(runtime: Any) -> tuple[Any, int, int, str, dict[str, Any], str]
 
 async def measure(db_url: str, args: argparse.Namespace) -> Measured:
     from bot.config import Settings
-    from bot.handlers import digest, report
+    from bot.handlers import report
     from bot.i18n import I18n
     from bot.runtime import Runtime
+    from bot.screens import digest
     from bot.services import periods
     from bot.storage.db import Database
 

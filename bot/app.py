@@ -58,9 +58,10 @@ from bot.jobs.kinds import RUNNERS
 from bot.leader import SenderLock
 from bot.leases import LeaseKeeper
 from bot.metrics import refresh_figures, watch_runtime
+from bot.order import PersonOrder
 from bot.runtime import Runtime
 from bot.sending import SHARED_CAP, SHARED_RATE, SendBudget
-from bot.services.erasure import ErasureLog, reapply_log
+from bot.services.erasure import ErasureLog, erase_expired, reapply_log, settle
 from bot.storage.db import Database, libpq_url
 from bot.storage.migrate import upgrade
 from bot.storage.models import Worker
@@ -82,6 +83,7 @@ class CrmApplication(Application):  # type: ignore[type-arg]
             runtime = self.bot_data.get(RUNTIME_KEY)
             if isinstance(runtime, Runtime):
                 runtime.metrics.handled(update, time.monotonic() - started)
+
 
 try:
     VERSION = package_version("pocket-crm-bot")
@@ -116,6 +118,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> BotA
             )
         )
         .rate_limiter(SendBudget())
+        .concurrent_updates(PersonOrder())
         .context_types(ContextTypes(context=BotContext))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
@@ -300,4 +303,24 @@ async def _housekeeping(ctx: BotContext) -> None:
         await uow.commit()
     if forgotten:
         log.info("forgot %s people who never joined a team", forgotten)
+    dispatcher = runtime.dispatcher
+    if dispatcher is None or dispatcher.sender is None or dispatcher.sender.holding:
+        await erase_expired_clients(runtime)
     await runtime.db.refresh_statistics()
+
+
+async def erase_expired_clients(runtime: Runtime) -> int:
+    """Retention (a team setting, off by default): the personal data of clients whose deals
+    all closed more than the team's years ago is erased, like an erasure on request."""
+    now = runtime.clock.now()
+    async with runtime.uow() as uow:
+        erased = [
+            entry
+            for team in await uow.teams.with_retention()
+            for entry in await erase_expired(uow, team, now)
+        ]
+        await uow.commit()
+    await settle(runtime.db, ErasureLog(runtime.settings.erasure_log_path), erased)
+    if erased:
+        log.info("retention: erased the personal data of %s client(s)", len(erased))
+    return len(erased)

@@ -36,19 +36,19 @@ from telegram.ext import ExtBot
 
 from bot.domain import DailyKind, DealStatus, EventKind, Role, SendStatus
 from bot.handlers.common import split_message
-from bot.handlers.digest import build_digest, funnel_picture
-from bot.handlers.reminders import (
+from bot.leader import NOTICES_CHANNEL, SenderLock
+from bot.metrics import OVERDUE_AFTER
+from bot.runtime import Runtime
+from bot.screens.digest import build_digest, funnel_picture
+from bot.screens.notices import render_notice
+from bot.screens.reminders import (
     BUNDLE_MAX,
     bundle_keyboard,
     bundle_text,
     reminder_keyboard,
     reminder_text,
 )
-from bot.handlers.today import day_message, load_day, slipping
-from bot.leader import NOTICES_CHANNEL, SenderLock
-from bot.metrics import OVERDUE_AFTER
-from bot.runtime import Runtime
-from bot.screens.notices import render_notice
+from bot.screens.today import day_message, load_day, slipping
 from bot.sending import BULK, PAID, SendBudget
 from bot.services.digest import due_digest
 from bot.services.reminders import (

@@ -103,6 +103,23 @@ class JobKind(StrEnum):
     IMPORT_WRITE = "import_write"
     EXPORT = "export"
     LOSSES_FILE = "losses_file"
+    CLIENT_EXPORT = "client_export"
+
+
+class AuditAction(StrEnum):
+    """Team-level actions kept in the append-only audit (`bot.services.audit`)."""
+
+    EXPORT = "export"  # the team's deals and history (/export)
+    CLIENT_EXPORT = "client_export"  # everything about one client (an access request)
+    IMPORT = "import"
+    ERASURE = "erasure"  # a client's personal data, on request
+    RETENTION_ERASURE = "retention"  # clients closed longer than the team keeps them
+    ROLE = "role"
+    ACCESS_OFF = "access_off"
+    ACCESS_ON = "access_on"
+    HANDOVER = "handover"
+    SETTING = "setting"
+    INVITE = "invite"  # a new invite link (the old one stops working)
 
 
 class NoticeKind(StrEnum):

@@ -167,7 +167,9 @@ class Metrics:
             "send_queue_depth", "Sends waiting for the send budget", ["worker"], registry=r
         )
         self.tick_age = Gauge(
-            "tick_age_seconds", "Seconds since this process's tick loop last ran", ["worker"],
+            "tick_age_seconds",
+            "Seconds since this process's tick loop last ran",
+            ["worker"],
             registry=r,
         )
         self.pool_in_use = Gauge(
@@ -177,7 +179,9 @@ class Metrics:
             "db_pool_size", "Database connections the pool keeps", ["worker"], registry=r
         )
         self.is_sender = Gauge(
-            "sender_active", "1 when this process sends reminders and digests", ["worker"],
+            "sender_active",
+            "1 when this process sends reminders and digests",
+            ["worker"],
             registry=r,
         )
         self._sender: Callable[[], bool] = lambda: True

@@ -62,6 +62,7 @@ class Runtime:
             tap_key=tap_key,
             person=person,
             on_recorded=on_recorded,
+            write_lock=self.db.write_lock,
         )
 
     @property

@@ -363,6 +363,19 @@ async def test_the_team_edits_its_pipeline(
     reasons = await sue.expect("Why did Alpha resign?")
     assert "No car in stock" in reasons.button_texts
 
+    # Each change is in the audit, the default stages by their names.
+    await mark.send("/team")
+    await mark.expect("join-")
+    await mark.tap("🧾 Audit")
+    audit = await mark.expect(predicate=lambda m: m.event == "edit" and "🧾" in m.text)
+    lines = [line.split(" · ", 1)[1] for line in audit.text.split("\n") if " · " in line]
+    assert lines == [
+        "⚙️ Mark added the loss reason No car in stock",
+        "⚙️ Mark added the stage Financing",
+        "⚙️ Mark retired the stage Test drive",
+        "⚙️ Mark renamed the stage New lead to Web <enquiry> & call",
+    ]
+
 
 async def test_import_then_export_reads_back_the_same(
     bot: BotRunner, fake_telegram: FakeTelegram, clock: FakeClock
@@ -449,6 +462,25 @@ async def test_import_then_export_reads_back_the_same(
         t.ngettext("✅ {n} client imported.", "✅ {n} clients imported.", 0).format(n="0")
         in again.text
     )
+    # Each import and the export are in the team's audit, who and how many.
+    await bot.jobs_done()
+    await marek.send("/team")
+    await marek.expect("join-")
+    await marek.tap(t.pgettext("button", "🧾 Audit"))
+    audit = await marek.expect(predicate=lambda m: m.event == "edit" and "🧾" in m.text)
+    imported = [
+        t.ngettext("📥 {who} imported {n} client", "📥 {who} imported {n} clients", n).format(
+            who="Marek", n=n
+        )
+        for n in (0, 2)
+    ]
+    exported = t.ngettext(
+        "📦 {who} exported the team's deals: {n} deal with its history",
+        "📦 {who} exported the team's deals: {n} deals with their history",
+        2,
+    ).format(who="Marek", n=2)
+    lines = [line.split(" · ", 1)[1] for line in audit.text.split("\n") if " · " in line]
+    assert lines == [imported[0], exported, imported[1]]
 
 
 DIGEST_MARKETS = {

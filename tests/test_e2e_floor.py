@@ -340,9 +340,10 @@ async def test_quick_entry_resign_undo_and_win(
     await seller.tap(b(bot, seller, "Tomorrow morning"))
     won = await seller.expect(predicate=lambda m: card_of(1)(m) and "🚗" in m.text)
     stage = t.pgettext("stage", "New lead")
-    assert t._("✅ Won at {stage} on {date}").format(
-        stage=stage, date=t.date(bot.clock.now())
-    ) in won.text
+    assert (
+        t._("✅ Won at {stage} on {date}").format(stage=stage, date=t.date(bot.clock.now()))
+        in won.text
+    )
     handover = local_9am(market, datetime(2026, 11, 24, tzinfo=UTC))
     assert await pending(bot, saved.id or 0) == [
         (ReminderKind.HANDOVER, handover),

@@ -16,7 +16,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from bot.backup import backup_sqlite, sqlite_path
-from bot.domain import ReminderStatus
+from bot.domain import AuditAction, ReminderStatus
 from bot.storage.models import ConversationState, DealEvent, Reminder
 from tests.fakes.telegram_server import FakeTelegram
 from tests.harness import BotRunner, seed_deal, seed_team
@@ -131,6 +131,14 @@ async def test_a_manager_erases_a_client_and_nothing_of_them_is_left(
     assert not found, f"left in the database: {found}"
     if backend == "sqlite":
         assert not _byte_traces(_file_bytes(db_url)), "the bytes are still in the file"
+    else:  # the dead row versions that held the old values are vacuumed out at once
+        async with bot.runtime.db.engine.connect() as connection:
+            vacuumed = (
+                await connection.exec_driver_sql(
+                    "SELECT relname FROM pg_stat_user_tables WHERE last_vacuum IS NOT NULL"
+                )
+            ).scalars()
+            assert {"client", "deal", "dealevent", "reminder"} <= set(vacuumed)
     async with bot.runtime.uow() as uow:
         deal = await uow.deals.get(deal_id)
         assert deal is not None and (deal.number, deal.value_minor) == (number, value)
@@ -147,6 +155,9 @@ async def test_a_manager_erases_a_client_and_nothing_of_them_is_left(
             )
         ).one()
         assert edit.data == {"field": "phone", "erased": True}
+    async with bot.runtime.uow() as uow:  # in the audit: who, and from which deal
+        (entry,) = await uow.audit.page(deal.team_id, 0, 10)
+    assert (entry.action, entry.count, entry.detail) == (AuditAction.ERASURE, 1, {"deal": 1})
     # Twice is once.
     await anna.forge_tap(f"de:erok:{deal_id}:{deal.version}")
     await anna.expect_answer()
@@ -169,7 +180,6 @@ async def test_a_manager_erases_a_client_and_nothing_of_them_is_left(
         assert not _byte_traces(database.read_bytes())
         await bot.start()
         assert not _traces(await _every_value(bot))
-
 
 
 async def test_retention_forgets_abandoned_flows_and_people_who_never_joined(

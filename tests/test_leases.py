@@ -58,17 +58,16 @@ async def test_a_live_claim_is_never_taken_and_an_expired_one_is(
         assert not await uow.reminders.claim([reminder_id], worker="b", now=later, until=later)
         # Once the lease runs out (its holder died), the reminder is due again for anyone.
         expired = now + timedelta(seconds=25) + LEASE + timedelta(seconds=1)
-        assert [item.reminder.id for item in await uow.reminders.due(expired, 10)] == [
-            reminder_id
-        ]
+        assert [item.reminder.id for item in await uow.reminders.due(expired, 10)] == [reminder_id]
         assert await uow.reminders.claim(
             [reminder_id], worker="b", now=expired, until=expired + LEASE
         ) == [reminder_id]
         await uow.commit()
         # The old holder can no longer mark it sent: only the holder finishes a claim.
-        assert await uow.reminders.mark_sent(
-            [reminder_id], worker="a", now=expired, message_id=1
-        ) == []
+        assert (
+            await uow.reminders.mark_sent([reminder_id], worker="a", now=expired, message_id=1)
+            == []
+        )
         assert await uow.reminders.mark_sent(
             [reminder_id], worker="b", now=expired, message_id=2
         ) == [reminder_id]

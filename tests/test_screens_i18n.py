@@ -12,8 +12,8 @@ from babel.numbers import format_decimal
 
 from bot.domain import ReminderKind
 from bot.handlers.deal_views import age_line, card_text
-from bot.handlers.reminders import bundle_text, reminder_text
 from bot.i18n import I18n
+from bot.screens.reminders import bundle_text, reminder_text
 from bot.storage.deals import DealView
 from bot.storage.models import Client, Deal, Member, Reminder, Stage, Team, User
 from bot.storage.reminders import DueReminder

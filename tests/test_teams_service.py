@@ -102,7 +102,7 @@ async def test_joining_with_an_invite_and_the_rules_around_it(
 ) -> None:
     founder = await _user(database, clock, 1)
     seller = await _user(database, clock, 2, "ro")
-    team, _ = await _create(database, clock, founder)
+    team, manager = await _create(database, clock, founder)
     assert team.invite_code and len(team.invite_code) >= 16
 
     plan = await _join(database, clock, seller, team.invite_code)
@@ -127,7 +127,7 @@ async def test_joining_with_an_invite_and_the_rules_around_it(
     async with UnitOfWork(database.sessions, clock) as uow:
         fresh = await uow.teams.get(team.id or 0)
         assert fresh is not None
-        new_code = await teams.renew_invite(uow, fresh)
+        new_code = await teams.renew_invite(uow, fresh, manager)
         await uow.commit()
     fourth = await _user(database, clock, 4)
     assert (

@@ -239,9 +239,7 @@ async def test_the_migrations_change_what_they_are_meant_to(upgraded: Upgraded) 
         ]
         # 0007: every client's folded search key, and each deal's latest activity.
         client = tables["client"]
-        keys = dict(
-            (await connection.execute(select(client.c.name, client.c.search_key))).all()
-        )
+        keys = dict((await connection.execute(select(client.c.name, client.c.search_key))).all())
         assert keys["Łukasz Żółć"] == "lukasz zolc"
         assert keys["Zofia Nowak & Syn <VIP>"].startswith("zofia nowak syn vip")
         assert all(key for name, key in keys.items() if name != "—")  # 0009: one erased

@@ -7,7 +7,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import escape, unescape
 from typing import Any, TypeAlias
 
@@ -21,8 +21,9 @@ from bot.domain import Language
 from bot.i18n import Translator
 from bot.services.errors import Problem, RuleError
 from bot.services.teams import active_membership
-from bot.storage.models import User
+from bot.storage.models import ConversationState, User
 from bot.storage.unit_of_work import DuplicateTap
+from bot.storage.users import AccountRow
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,14 @@ def display_name(user: User) -> str:
 
 # --- loading the account (handler group -1) -----------------------------------------------
 async def load_account(update: Update, ctx: BotContext) -> None:
-    """Find or create the user, their team and pending flow; pick the language."""
+    """Find or create the user, their team and pending flow; pick the language.
+
+    Most updates only read: one statement, without the write lock, fetches the user, their
+    membership and team, their flow and whether the update was handled before. Only a new
+    person, a changed profile, a flow the update leaves, a bot unblocked or a `last_seen_at`
+    older than `SEEN_EVERY` writes (read again in a write transaction). Nothing is cached:
+    access turned off, a new role or a setting changed by another process counts at the next
+    update."""
     tg_user = update.effective_user
     chat = update.effective_chat
     if tg_user is None or chat is None or chat.type != ChatType.PRIVATE:
@@ -63,6 +71,20 @@ async def load_account(update: Update, ctx: BotContext) -> None:
     ctx.update_id = update.update_id
     ctx.person = tg_user.id
     now = runtime.clock.now()
+    async with runtime.reader() as reader:
+        row = await reader.users.account(tg_user.id, update.update_id)
+    if row is not None and row.processed:
+        log.info("update %s was handled before; skipped", update.update_id)
+        raise ApplicationHandlerStop
+    if row is not None and not _account_changes(update, row, now):
+        member, team = row.member, row.team
+        account = Account(user=row.user)
+        if member is not None and member.active and team is not None:
+            account.team, account.member = team, member
+        elif row.user.team_id is not None:
+            account.lost_team = team
+        _use_account(ctx, account, row.flow)
+        return
     async with runtime.uow(person=tg_user.id) as uow:
         if await uow.users.is_processed(update.update_id):
             log.info("update %s was handled before; skipped", update.update_id)
@@ -93,11 +115,33 @@ async def load_account(update: Update, ctx: BotContext) -> None:
             await uow.conversations.clear(user.id)
             ctx.left_flow, flow = flow, None
         await uow.commit()
+    _use_account(ctx, account, flow)
+
+
+# The loader writes `last_seen_at` when it is older than this (retention reads it in days).
+SEEN_EVERY = timedelta(hours=1)
+
+
+def _account_changes(update: Update, row: AccountRow, now: datetime) -> bool:
+    """Whether this update changes what is stored of the person (see `load_account`)."""
+    tg_user = update.effective_user
+    assert tg_user is not None
+    user = row.user
+    return (
+        user.first_name != tg_user.first_name[:256]
+        or user.last_name != (tg_user.last_name[:256] if tg_user.last_name else None)
+        or user.username != tg_user.username
+        or (user.bot_blocked and update.my_chat_member is None)
+        or now - user.last_seen_at >= SEEN_EVERY
+        or (row.flow is not None and _leaves_flow(update, row.flow.flow))
+    )
+
+
+def _use_account(ctx: BotContext, account: Account, flow: ConversationState | None) -> None:
     ctx.account = account
     ctx.flow = flow
-    ctx.t = runtime.i18n.translator(
-        user.language, account.team.timezone if account.team else "UTC"
-    )
+    team = account.team
+    ctx.t = ctx.runtime.i18n.translator(account.user.language, team.timezone if team else "UTC")
 
 
 def _leaves_flow(update: Update, flow: str) -> bool:

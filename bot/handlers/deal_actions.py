@@ -88,9 +88,12 @@ async def edit_menu(update: Update, ctx: BotContext) -> None:
             number=view.deal.number, name=h(view.client.name)
         )
         extra = []
-        if deals.is_manager(me(ctx)) and view.client.erased_at is None:
-            label = t.pgettext("button", "🧹 Erase client data")
-            extra.append([button(label, data(EDIT, "er", view.deal.id))])
+        if deals.is_manager(me(ctx)):  # the client's requests under the GDPR
+            label = t.pgettext("button", "📇 Client's data (access request)")
+            extra.append([button(label, data(EDIT, "cx", view.deal.id))])
+            if view.client.erased_at is None:
+                label = t.pgettext("button", "🧹 Erase client data")
+                extra.append([button(label, data(EDIT, "er", view.deal.id))])
         await show_choices(update, ctx, view, text, buttons, per_row=3, extra=extra)
 
     await run_rule(update, ctx, run)

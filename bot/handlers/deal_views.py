@@ -67,11 +67,16 @@ def card_text(t: Translator, view: DealView, now: datetime) -> str:
         lines.append(f"🏢 {h(client.company)}")
     if client.email:
         lines.append(f"✉️ {h(client.email)}")
-    if client.erased_at is not None:
+    if client.erased_at is not None and view.erased_by is not None:
         lines.append(
             t._("🧹 Client data erased on {date} by {name}").format(
-                date=t.date(client.erased_at),
-                name=h(display_name(view.erased_by)) if view.erased_by else "—",
+                date=t.date(client.erased_at), name=h(display_name(view.erased_by))
+            )
+        )
+    elif client.erased_at is not None:  # the team's retention setting did it
+        lines.append(
+            t._("🧹 Client data erased on {date}: kept as long as the team keeps it").format(
+                date=t.date(client.erased_at)
             )
         )
     if deal.model:

@@ -1,7 +1,9 @@
-"""A manager erases a client's personal data on request (GDPR Art. 17), from the deal's
-✏️ Edit menu: one tap shows what will be erased and what cannot be, a second erases it. The
-erasure is written to the database and to the erasure log in the same step, the SQLite file
-is checkpointed (the erased bytes leave it), and the card then says who erased it and when."""
+"""A client's requests about their personal data, from the deal's ✏️ Edit menu (managers):
+everything the bot holds about them as files (GDPR Art. 15; a background job,
+`bot.jobs.exports.client_export`, audited), and erasure (Art. 17): one tap shows what will be
+erased and what cannot be, a second erases it. The erasure is written to the database, the
+audit and the erasure log in the same step, the erased bytes leave the database
+(`bot.services.erasure.settle`), and the card then says who erased it and when."""
 
 from __future__ import annotations
 
@@ -11,8 +13,10 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
+from bot.domain import JobKind
 from bot.handlers.common import h, member_only, once_per_tap, run_rule
 from bot.handlers.deal_card import int_arg, me, show_card, show_choices
+from bot.handlers.jobs import queue_job
 from bot.keyboards import button, data, pattern
 from bot.services import deals, erasure
 from bot.services.erasure import ErasureLog
@@ -20,6 +24,28 @@ from bot.services.erasure import ErasureLog
 log = logging.getLogger(__name__)
 
 EDIT = "de"  # the deal's edit menu (bot.handlers.deal_actions)
+
+
+@member_only
+async def export_client(update: Update, ctx: BotContext) -> None:
+    async def run() -> None:
+        async with ctx.runtime.uow() as uow:
+            view = await deals.load(uow, me(ctx), int_arg(update))
+        if not deals.is_manager(me(ctx)):
+            await show_card(update, ctx, view)
+            return
+        await queue_job(
+            update,
+            ctx,
+            JobKind.CLIENT_EXPORT,
+            ctx.t._(
+                "📇 Preparing everything the bot holds about the client of #{number} "
+                "(a workbook and the same as JSON)… I'll send the files here."
+            ).format(number=view.deal.number),
+            deal=view.deal.id,
+        )
+
+    await run_rule(update, ctx, run)
 
 
 @member_only
@@ -75,10 +101,8 @@ async def confirm_erase(update: Update, ctx: BotContext) -> None:
             )
             entries = await uow.erasure.entries(erased.client.team_id)
             await uow.commit()
-        # The log beside the database: a restore of an older backup erases them again.
         entry = next(e for e in reversed(entries) if e.client_id == erased.client.id)
-        ErasureLog(runtime.settings.erasure_log_path).append(entry)
-        await runtime.db.checkpoint()
+        await erasure.settle(runtime.db, ErasureLog(runtime.settings.erasure_log_path), [entry])
         log.info("client %s erased by member %s", erased.client.id, me(ctx).id)
         async with runtime.uow() as uow:
             view = await deals.load(uow, me(ctx), int_arg(update))
@@ -88,5 +112,6 @@ async def confirm_erase(update: Update, ctx: BotContext) -> None:
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CallbackQueryHandler(export_client, pattern=pattern(EDIT, "cx")))
     app.add_handler(CallbackQueryHandler(ask_erase, pattern=pattern(EDIT, "er")))
     app.add_handler(CallbackQueryHandler(confirm_erase, pattern=pattern(EDIT, "erok")))

@@ -3,6 +3,8 @@ A stage or reason the team named itself is shown as typed."""
 
 from __future__ import annotations
 
+from babel.dates import get_day_names
+
 from bot.domain import ActivityKind, ClientSource
 from bot.i18n import NP_, Translator
 from bot.storage.models import LossReason, Stage
@@ -65,3 +67,17 @@ def activity_name(t: Translator, kind: str) -> str:
 
 def source_name(t: Translator, source: str) -> str:
     return t.pgettext("button", SOURCE_NAMES[ClientSource(source)])
+
+
+def working_hours(t: Translator, days: int, start: int, end: int) -> str:
+    """`pon., wt., śr. 09:00–18:00`: the working days (a bit mask, Monday = bit 0) and hours."""
+    names = get_day_names("abbreviated", locale=t.locale)
+    chosen = ", ".join(names[day] for day in range(7) if days & (1 << day))
+    return f"{chosen} {start // 60:02d}:{start % 60:02d}–{end // 60:02d}:{end % 60:02d}"
+
+
+def target_text(t: Translator, deals: int | None, money: int | None, currency: str) -> str:
+    if not deals:
+        return t._("not set")
+    text = t.ngettext("{n} sale a month", "{n} sales a month", deals).format(n=t.number(deals))
+    return f"{text} · {t.money(money, currency)}" if money else text

@@ -9,6 +9,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.domain import TEAM_NAME_MAX
+from bot.handlers import labels
 from bot.handlers.common import (
     answer,
     display_name,
@@ -19,7 +20,7 @@ from bot.handlers.common import (
     run_rule,
 )
 from bot.handlers.flows import begin, text_step
-from bot.handlers.labels import reason_name, stage_name
+from bot.handlers.labels import reason_name, stage_name, target_text
 from bot.i18n import Translator
 from bot.keyboards import ID, SETTINGS, args, button, data, markup, named, parse_id, pattern, rows
 from bot.services import pipeline
@@ -29,6 +30,7 @@ from bot.services.team_settings import (
     COMMON_COUNTRIES,
     COMMON_CURRENCIES,
     COMMON_TIMEZONES,
+    RETENTION_YEARS,
     Setting,
     adjust_working_hours,
     change_setting,
@@ -55,7 +57,12 @@ def _settings_screen(ctx: BotContext) -> tuple[str, InlineKeyboardMarkup]:
             t._("Currency: {currency}").format(currency=h(t.currency_name(team.currency))),
             t._("Phone numbers from: {country}").format(country=h(t.country_name(team.country))),
             t._("Daily digest at {hour}").format(hour=f"{team.digest_hour:02d}:00"),
-            t._("Working hours: {hours}").format(hours=_hours_text(t, team)),
+            t._("Working hours: {hours}").format(
+                hours=labels.working_hours(
+                    t, team.work_days, team.work_start_minute, team.work_end_minute
+                )
+            ),
+            _retention_text(t, team),
             "",
             *lines,
         ]
@@ -86,16 +93,26 @@ def _settings_screen(ctx: BotContext) -> tuple[str, InlineKeyboardMarkup]:
                 button(t.pgettext("button", "🧭 Pipeline"), data(SETTINGS, "pl", "stage")),
             ],
             [button(t.pgettext("button", "📋 Loss reasons"), data(SETTINGS, "pl", "reason"))],
+            [
+                button(
+                    t.pgettext("button", "🧹 Data retention"),
+                    data(SETTINGS, "ask", Setting.ERASE_YEARS),
+                )
+            ],
             *keyboard_rows,
         ]
     return "\n".join(lines), markup(*keyboard_rows)
 
 
-def _hours_text(t: Translator, team: Team) -> str:
-    days = get_day_names("abbreviated", locale=t.locale)
-    chosen = ", ".join(days[day] for day in range(7) if team.work_days & (1 << day))
-    start, end = team.work_start_minute, team.work_end_minute
-    return f"{chosen} {start // 60:02d}:{start % 60:02d}–{end // 60:02d}:{end % 60:02d}"
+def _retention_text(t: Translator, team: Team) -> str:
+    years = team.erase_closed_years
+    if not years:
+        return t._("🧹 Clients' personal data: kept for good")
+    return t.ngettext(
+        "🧹 Clients' personal data: erased {n} year after their last deal closed",
+        "🧹 Clients' personal data: erased {n} years after their last deal closed",
+        years,
+    ).format(n=t.number(years))
 
 
 @member_only
@@ -134,7 +151,11 @@ def _working_hours_screen(ctx: BotContext) -> tuple[str, InlineKeyboardMarkup]:
     start, end = team.work_start_minute // 60, team.work_end_minute // 60
     text = "\n".join(
         [
-            t._("🕘 <b>Working hours</b>: {hours}").format(hours=_hours_text(t, team)),
+            t._("🕘 <b>Working hours</b>: {hours}").format(
+                hours=labels.working_hours(
+                    t, team.work_days, team.work_start_minute, team.work_end_minute
+                )
+            ),
             t._(
                 "Automatic messages (win-backs, agendas, catch-up after a break) wait for "
                 "working time. A time a salesperson chose is kept."
@@ -221,6 +242,22 @@ def _choices(ctx: BotContext, setting: Setting) -> tuple[str, InlineKeyboardMark
             for code in COMMON_COUNTRIES
         ]
         return prompt, markup(*rows(options, 2), back)
+    if setting == Setting.ERASE_YEARS:
+        prompt = t._(
+            "How long to keep the personal data of clients whose deals are all closed? After "
+            "that, their name, phone, e-mail, notes and comments are erased for good; the "
+            "deals stay in the figures without their name. Nothing is erased while a deal is "
+            "open or a follow-up is planned."
+        )
+        options = [
+            button(
+                t.ngettext("{n} year", "{n} years", years).format(n=t.number(years)),
+                data(SETTINGS, "set", setting, years),
+            )
+            for years in RETENTION_YEARS
+        ]
+        keep = button(t.pgettext("button", "♾ Keep for good"), data(SETTINGS, "set", setting, 0))
+        return prompt, markup(*rows(options, 4), [keep], back)
     prompt = t._("At what hour should managers get the daily digest?")
     options = [
         button(f"{hour:02d}:00", data(SETTINGS, "set", setting, hour)) for hour in range(7, 23)
@@ -243,7 +280,7 @@ async def ask_setting(update: Update, ctx: BotContext) -> None:
         await answer(update, ctx, problem_text(ctx.t, RuleError(Problem.STALE)), alert=True)
         return
     setting = Setting(raw)
-    if setting != Setting.DIGEST_HOUR:
+    if setting not in (Setting.DIGEST_HOUR, Setting.ERASE_YEARS):  # these by button only
         await begin(ctx, SETTINGS, setting.value)
     text, keyboard = _choices(ctx, setting)
     await answer(update, ctx, text, keyboard, edit=True)
@@ -289,13 +326,6 @@ for _setting in (Setting.NAME, Setting.TIMEZONE, Setting.CURRENCY, Setting.COUNT
     text_step(SETTINGS, _setting.value)(_typed)
 
 
-def _target_text(t: Translator, deals: int | None, money: int | None, currency: str) -> str:
-    if not deals:
-        return t._("not set")
-    text = t.ngettext("{n} sale a month", "{n} sales a month", deals).format(n=t.number(deals))
-    return f"{text} · {t.money(money, currency)}" if money else text
-
-
 @manager_only
 async def targets_screen(update: Update, ctx: BotContext) -> None:
     """`st:tg` lists the targets; `st:tg:<member or 0>` asks for one."""
@@ -329,13 +359,13 @@ async def targets_screen(update: Update, ctx: BotContext) -> None:
     lines = [
         t._("🎯 <b>Monthly targets</b>"),
         t._("Team: {target}").format(
-            target=_target_text(t, team.target_deals, team.target_minor, team.currency)
+            target=target_text(t, team.target_deals, team.target_minor, team.currency)
         ),
     ]
     buttons = [button(t.pgettext("button", "🎯 Team"), data(SETTINGS, "tg", 0))]
     for view in people:
         name = h(display_name(view.user))
-        own = _target_text(t, view.member.target_deals, view.member.target_minor, team.currency)
+        own = target_text(t, view.member.target_deals, view.member.target_minor, team.currency)
         lines.append(f"{name}: {own}")
         buttons.append(
             button(named("🎯 ", display_name(view.user)), data(SETTINGS, "tg", view.member.id))

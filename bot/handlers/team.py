@@ -32,7 +32,8 @@ from bot.keyboards import (
     rows,
     share_button,
 )
-from bot.services import teams
+from bot.screens import audit as audit_screen
+from bot.services import audit, teams
 from bot.services.errors import Problem, RuleError
 from bot.storage.models import Member, Team
 from bot.storage.teams import MemberView
@@ -127,6 +128,7 @@ async def _team_screen(ctx: BotContext, page: int) -> tuple[str, InlineKeyboardM
         *rows(leaver_buttons[:10], 1),
         [invite_share_button(ctx, team)],
         [button(t.pgettext("button", "🔄 New invite link"), data(TEAM, "inv"))],
+        [button(t.pgettext("button", "🧾 Audit"), data(TEAM, "au", 0))],
     )
     return "\n".join(lines), keyboard
 
@@ -152,6 +154,43 @@ async def show_page(update: Update, ctx: BotContext) -> None:
     assert query is not None
     text, keyboard = await _team_screen(ctx, parse_id(args(query.data, 1)[0]) or 0)
     await answer(update, ctx, text, keyboard, edit=True)
+
+
+@manager_only
+async def show_audit(update: Update, ctx: BotContext) -> None:
+    """`tm:au:<page>`: the team's audit, newest first, a page at a time."""
+    query = update.callback_query
+    assert query is not None
+    team = ctx.me.team
+    assert team is not None and team.id is not None
+    t = ctx.t
+    async with ctx.runtime.uow() as uow:
+        total = await uow.audit.count(team.id)
+        pages = max(1, -(-total // audit_screen.PAGE_SIZE))
+        page = min(max(parse_id(args(query.data, 1)[0]) or 0, 0), pages - 1)
+        entries = await audit.page(
+            uow, team.id, page * audit_screen.PAGE_SIZE, audit_screen.PAGE_SIZE
+        )
+        people = {v.member.id or 0: display_name(v.user) for v in await uow.teams.members(team.id)}
+    lines = [t._("🧾 <b>Audit of {team}</b>").format(team=h(team.name)), ""]
+    if entries:
+        lines += audit_screen.audit_lines(t, team, entries, people)
+        if pages > 1:
+            lines += ["", t._("Page {page} of {pages}").format(page=page + 1, pages=pages)]
+    else:
+        lines.append(
+            t._(
+                "Nothing yet: exports, imports, erasures, role and access changes, "
+                "hand-overs and settings will be listed here."
+            )
+        )
+    paging = []
+    if page > 0:
+        paging.append(button(t.pgettext("button", "◀️ Newer"), data(TEAM, "au", page - 1)))
+    if page < pages - 1:
+        paging.append(button(t.pgettext("button", "Older ▶️"), data(TEAM, "au", page + 1)))
+    keyboard = markup(paging, [button(t.pgettext("button", "◀️ Back"), data(TEAM, "list", 0))])
+    await answer(update, ctx, "\n".join(lines), keyboard, edit=True)
 
 
 async def _member_view(ctx: BotContext, raw_id: str) -> MemberView:
@@ -327,14 +366,14 @@ async def renew_invite(update: Update, ctx: BotContext) -> None:
         )
         await answer(update, ctx, text, keyboard, edit=True)
         return
-    team = ctx.me.team
-    assert team is not None and team.id is not None
+    team, actor = ctx.me.team, ctx.me.member
+    assert team is not None and team.id is not None and actor is not None
 
     async def renew() -> None:
         async with ctx.db() as uow:
             fresh = await uow.teams.get(team.id or 0)
             assert fresh is not None
-            await teams.renew_invite(uow, fresh)
+            await teams.renew_invite(uow, fresh, actor)
             await uow.commit()
         ctx.me.team = fresh
         text, keyboard = await _team_screen(ctx, 0)
@@ -436,6 +475,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("team", team_command))
     app.add_handler(CallbackQueryHandler(show_page, pattern=pattern(TEAM, "list")))
     app.add_handler(CallbackQueryHandler(show_member, pattern=pattern(TEAM, "m")))
+    app.add_handler(CallbackQueryHandler(show_audit, pattern=rf"^tm:au:{ID}$"))
     app.add_handler(
         CallbackQueryHandler(change_member, pattern=rf"^tm:(mgr|sp|off|offok|on):{ID}$")
     )

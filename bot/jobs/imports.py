@@ -9,11 +9,12 @@ import hashlib
 
 from telegram.error import BadRequest
 
-from bot.domain import JobKind
+from bot.domain import AuditAction, JobKind
 from bot.handlers.common import split_message
 from bot.jobs import JobContext
 from bot.keyboards import button, data, markup
 from bot.screens.imports import IMPORT, preview_text, refusal_text, result_text
+from bot.services import audit
 from bot.services.importing import ImportLimits, ImportResult, UnreadableFile, parse_in_child
 from bot.storage.imports import plan_import, write_import
 
@@ -83,6 +84,14 @@ async def write(ctx: JobContext) -> None:
     now = ctx.runtime.clock.now()
     async with ctx.runtime.uow() as uow:
         outcome = await write_import(uow.session, ctx.team, plan, now)
+        await audit.record(
+            uow,
+            ctx.team.id or 0,
+            ctx.member,
+            AuditAction.IMPORT,
+            count=outcome.imported,
+            duplicates=outcome.duplicates,
+        )
         if not await ctx.finish_in(uow):
             return  # another worker took this job over meanwhile: it writes, not us
         await uow.commit()

@@ -21,9 +21,9 @@ if TYPE_CHECKING:
 
 async def resignations_file(
     runtime: Runtime, t: Translator, team: Team, owner: int | None, period: ReportPeriod
-) -> tuple[bytes, str, str]:
-    """(workbook, file name, caption); `owner` limits it to a salesperson's own deals. Text is
-    written as text (never a formula), the workbook off the event loop."""
+) -> tuple[bytes, str, str, int]:
+    """(workbook, file name, caption, rows); `owner` limits it to a salesperson's own deals.
+    Text is written as text (never a formula), the workbook off the event loop."""
     assert team.id is not None
     current, _ = periods.measured(period, team.timezone, runtime.clock.now())
     async with runtime.reader() as uow:
@@ -63,4 +63,4 @@ async def resignations_file(
     book = await asyncio.to_thread(workbook, [(t._("Resignations"), headers, table)], t.tz)
     name = f"resignations-{period.first:%Y%m%d}-{period.last:%Y%m%d}.xlsx"
     caption = t._("💬 Resignations {period}").format(period=h(span(t, period)))
-    return book, name, caption
+    return book, name, caption, len(table)

@@ -25,12 +25,14 @@ from bot.domain import (
     SATISFACTION_CALL_DAYS,
     UNDO_WINDOW_SECONDS,
     ActivityKind,
+    AuditAction,
     ClientSource,
     DealStatus,
     EventKind,
     ReminderKind,
     Role,
 )
+from bot.services import audit
 from bot.services.errors import Problem, RuleError
 from bot.storage.deals import DealView
 from bot.storage.models import Client, Deal, DealEvent, Member, Reminder, Team
@@ -690,4 +692,15 @@ async def hand_over(
         if deal.status == DealStatus.OPEN:
             moved_deals += 1
         await reassign(uow, actor, deal.id, to_member_id, now)
+    if moved_deals or moved_reminders:
+        await audit.record(
+            uow,
+            actor.team_id,
+            actor,
+            AuditAction.HANDOVER,
+            member_id=source.id,
+            count=moved_deals,
+            to=target.id,
+            reminders=moved_reminders,
+        )
     return HandOver(moved_deals, moved_reminders)

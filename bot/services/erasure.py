@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from dateutil.relativedelta import relativedelta
+
+from bot.domain import AuditAction
+from bot.services import audit
 from bot.services.deals import is_manager, load
 from bot.services.errors import Problem, RuleError
-from bot.storage.models import Client, Erasure, Member
+from bot.storage.db import Database
+from bot.storage.models import Client, Erasure, Member, Team
 from bot.storage.unit_of_work import UnitOfWork
 
 
@@ -40,7 +45,44 @@ async def erase_client(
     if view.deal.version != version:
         raise RuleError(Problem.STALE)
     deal_ids = await uow.erasure.erase(client, now=now, by_member_id=manager.id)
+    await audit.record(
+        uow, manager.team_id, manager, AuditAction.ERASURE, count=1, deal=view.deal.number
+    )
     return Erased(client, list(deal_ids))
+
+
+# Clients erased by the retention setting in one go (the next run takes the rest).
+RETENTION_BATCH = 500
+
+
+async def erase_expired(uow: UnitOfWork, team: Team, now: datetime) -> list[Erasure]:
+    """Retention: the personal data of clients whose deals all closed more than the team's
+    `erase_closed_years` ago is erased (by nobody: the setting did it), recorded once in the
+    audit; returns the erasures, for `settle`."""
+    years = team.erase_closed_years
+    if not years or team.id is None:
+        return []
+    before = now - relativedelta(years=years)  # from 29 February: the 28th
+    clients = await uow.erasure.expired_clients(team.id, before, RETENTION_BATCH)
+    for client in clients:
+        await uow.erasure.erase(client, now=now, by_member_id=None)
+    if not clients:
+        return []
+    await audit.record(
+        uow, team.id, None, AuditAction.RETENTION_ERASURE, count=len(clients), years=years
+    )
+    ids = {client.id for client in clients}
+    return [entry for entry in await uow.erasure.entries(team.id) if entry.client_id in ids]
+
+
+async def settle(database: Database, log: ErasureLog, erasures: Sequence[Erasure]) -> None:
+    """After the erasures are committed: each goes to the erasure log (a restore of an older
+    backup erases them again), and the old versions of the erased rows leave the database."""
+    if not erasures:
+        return
+    for entry in erasures:
+        log.append(entry)
+    await database.checkpoint()
 
 
 async def reapply(uow: UnitOfWork, entries: list[dict[str, object]], now: datetime) -> int:

@@ -44,8 +44,8 @@ from bot.domain import ActivityKind, ClientSource, EventKind
 from bot.handlers.labels import activity_name, reason_name, source_name, stage_name
 from bot.i18n import Translator
 from bot.runtime import Runtime
-from bot.storage.exports import ExportQueries, Person
-from bot.storage.models import LossReason, Stage, Team
+from bot.storage.exports import DEAL_COLUMNS, EVENT_COLUMNS, ExportQueries, Person
+from bot.storage.models import Client, LossReason, Stage, Team
 from bot.storage.unit_of_work import UnitOfWork
 
 Row = list[Any]
@@ -567,6 +567,146 @@ def workbook(
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+# --- one client (an access request) --------------------------------------------------------
+@dataclass(frozen=True)
+class ClientData:
+    """Everything the bot holds about one client, as cells in the manager's language (`names`
+    read the ids) and as plain values for the JSON."""
+
+    client: Client
+    names: Names
+    deals: Sequence[Sequence[Any]]
+    events: Sequence[Sequence[Any]]
+    reminders: Sequence[Sequence[Any]]
+    statuses: dict[str, str]
+
+
+async def client_data(uow: UnitOfWork, t: Translator, team: Team, client: Client) -> ClientData:
+    assert team.id is not None and client.id is not None
+    queries = ExportQueries(uow.session)
+    names = Names.of(
+        t,
+        await uow.teams.stages(team.id, include_retired=True),
+        await uow.teams.loss_reasons(team.id, include_retired=True),
+        await queries.people(team.id),
+    )
+    return ClientData(
+        client,
+        names,
+        await queries.client_deals(team.id, client.id),
+        await queries.client_events(team.id, client.id),
+        await queries.client_reminders(team.id, client.id),
+        {
+            "pending": t._("planned"),
+            "sending": t._("planned"),
+            "sent": t._("sent"),
+            "done": t._("done"),
+            "cancelled": t._("cancelled"),
+            "failed": t._("not delivered"),
+        },
+    )
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def client_files(t: Translator, data: ClientData) -> tuple[bytes, bytes]:
+    """(workbook, JSON) of one client: a sheet each for the client, the deals, the history and
+    the reminders, written as safely as the export (text in string cells only); the JSON holds
+    the same rows with English keys, UTC times and amounts in major units."""
+    import json
+
+    client, names = data.client, data.names
+    client_rows: list[Row] = [
+        [t._("Client"), client.name],
+        [t._("Phone"), client.phone],
+        [t._("E-mail address"), client.email],
+        [t._("Company"), client.company],
+        [t._("Source"), names.sources.get(client.source or "", client.source)],
+        [t._("Created"), client.created_at],
+        [t._("Erased"), client.erased_at],
+    ]
+    deal_rows = [
+        deal_values(row[: len(DEAL_COLUMNS)], names) + list(row[len(DEAL_COLUMNS) :])
+        for row in data.deals
+    ]
+    event_rows = [
+        [
+            *event_values(row[: len(EVENT_COLUMNS)], names),
+            json.dumps(row[len(EVENT_COLUMNS)], ensure_ascii=False) if row[-1] else None,
+        ]
+        for row in data.events
+    ]
+    reminder_rows = [
+        [number, kind, due, data.statuses.get(status, status), note]
+        for number, kind, due, status, note in data.reminders
+    ]
+    book = workbook(
+        [
+            (t._("Client"), [t._("Field"), t._("Value")], client_rows),
+            (
+                t._("Deals"),
+                [*deal_headers(t), t._("Next step"), t._("Last note")],
+                deal_rows,
+            ),
+            (t._("History"), [*event_headers(t), t._("Details")], event_rows),
+            (
+                t._("Reminders"),
+                [t._("Number"), t._("Kind"), t._("When"), t._("Status"), t._("Note")],
+                reminder_rows,
+            ),
+        ],
+        names.tz,
+    )
+    plain = {
+        "client": {
+            "name": client.name,
+            "phone": client.phone,
+            "email": client.email,
+            "company": client.company,
+            "source": client.source,
+            "created_at": client.created_at.isoformat(),
+            "erased_at": client.erased_at.isoformat() if client.erased_at else None,
+        },
+        "deals": [
+            {
+                **dict(
+                    zip(
+                        (*DEAL_COLUMNS, "next_step", "last_note"),
+                        map(_json_value, row),
+                        strict=True,
+                    )
+                ),
+                "value": amount(row[DEAL_COLUMNS.index("value_minor")]),
+                "owner": names.people.get(row[DEAL_COLUMNS.index("owner_member_id")]),
+            }
+            for row in data.deals
+        ],
+        "events": [
+            {
+                **dict(zip((*EVENT_COLUMNS, "data"), map(_json_value, row), strict=True)),
+                "actor": names.people.get(row[EVENT_COLUMNS.index("actor_member_id")]),
+            }
+            for row in data.events
+        ],
+        "reminders": [
+            dict(
+                zip(
+                    ("number", "kind", "due_at", "status", "note"),
+                    map(_json_value, row),
+                    strict=True,
+                )
+            )
+            for row in data.reminders
+        ],
+    }
+    document = json.dumps(plain, ensure_ascii=False, indent=2).encode()
+    return book, document
 
 
 # --- the CSV -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Literal
 from sqlmodel import col, func, select
 
 from bot.domain import DealStatus, Role
+from bot.services import audit
 from bot.services.deals import clean_text
 from bot.services.errors import Problem, RuleError
 from bot.storage.models import Deal, LossReason, Member, Stage
@@ -40,8 +41,9 @@ async def _entry(uow: UnitOfWork, actor: Member, kind: Kind, entry_id: int) -> S
 
 async def rename(uow: UnitOfWork, actor: Member, kind: Kind, entry_id: int, raw: str) -> None:
     entry = await _entry(uow, actor, kind, entry_id)
-    entry.name = clean_text(raw, NAME_MAX)
+    old, entry.name = entry.name, clean_text(raw, NAME_MAX)
     await uow.teams.save(entry)
+    await audit.setting_changed(uow, actor, kind, old, entry.name, change="rename", key=entry.key)
 
 
 async def add(uow: UnitOfWork, actor: Member, kind: Kind, raw: str) -> None:
@@ -52,6 +54,7 @@ async def add(uow: UnitOfWork, actor: Member, kind: Kind, raw: str) -> None:
     position = max((entry.position for entry in existing), default=-1) + 1
     model = Stage if kind == "stage" else LossReason
     await uow.teams.save(model(team_id=actor.team_id, name=name, position=position))
+    await audit.setting_changed(uow, actor, kind, None, name, change="add")
 
 
 async def move(uow: UnitOfWork, actor: Member, kind: Kind, entry_id: int, step: int) -> None:
@@ -69,6 +72,7 @@ async def move(uow: UnitOfWork, actor: Member, kind: Kind, entry_id: int, step: 
     for position, item in enumerate(active):
         item.position = position
     await uow.teams.save(*active)
+    await audit.setting_changed(uow, actor, kind, None, entry.name, change="order", key=entry.key)
 
 
 async def set_retired(
@@ -93,3 +97,5 @@ async def set_retired(
                 raise RuleError(Problem.STAGE_NOT_EMPTY, count=int(open_here))
     entry.retired = retired
     await uow.teams.save(entry)
+    change = "retire" if retired else "restore"
+    await audit.setting_changed(uow, actor, kind, None, entry.name, change=change, key=entry.key)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain import Role
+from bot.services import audit
 from bot.services.errors import Problem, RuleError
 from bot.services.quick_entry import parse_amount
 from bot.services.report import lead_to_sale
@@ -121,6 +122,15 @@ async def set_target(
             target = None
     if target is None:
         raise RuleError(Problem.STALE)
+    before = [target.target_deals, target.target_minor]
     target.target_deals, target.target_minor = deals, money if deals else None
     await uow.teams.save(target)
+    await audit.setting_changed(
+        uow,
+        actor,
+        "target",
+        before,
+        [target.target_deals, target.target_minor],
+        member_id=member_id,
+    )
     return target

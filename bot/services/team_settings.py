@@ -11,6 +11,7 @@ import phonenumbers
 from babel.numbers import list_currencies
 
 from bot.domain import Role
+from bot.services import audit
 from bot.services.errors import Problem, RuleError
 from bot.services.teams import clean_team_name
 from bot.storage.models import Member, Team
@@ -23,6 +24,7 @@ class Setting(StrEnum):
     CURRENCY = "cur"
     COUNTRY = "cc"
     DIGEST_HOUR = "dh"
+    ERASE_YEARS = "ey"  # retention: erase clients closed longer than this many years ago
 
 
 # Offered as buttons; anything else valid can be typed.
@@ -66,6 +68,18 @@ def clean_country(raw: str) -> str:
     return code
 
 
+# Retention periods offered; "0" turns it off.
+RETENTION_YEARS = (2, 3, 5, 10)
+
+
+def clean_years(raw: str) -> int | None:
+    """Years a closed client's personal data is kept: 1 to 30, or 0 (off, kept for good)."""
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit()) or not 0 <= int(text) <= 30:
+        raise RuleError(Problem.BAD_VALUE)
+    return int(text) or None
+
+
 def clean_hour(raw: str) -> int:
     text = raw.strip().split(":")[0]
     if not (text.isascii() and text.isdigit()) or not 0 <= int(text) <= 23:
@@ -79,6 +93,7 @@ async def change_setting(uow: UnitOfWork, actor: Member, setting: Setting, raw: 
         raise RuleError(Problem.STALE)
     team = await uow.teams.get(actor.team_id)
     assert team is not None
+    before = _value(team, setting)
     if setting == Setting.NAME:
         team.name = clean_team_name(raw)
     elif setting == Setting.TIMEZONE:
@@ -87,10 +102,25 @@ async def change_setting(uow: UnitOfWork, actor: Member, setting: Setting, raw: 
         team.currency = clean_currency(raw)
     elif setting == Setting.COUNTRY:
         team.country = clean_country(raw)
-    else:
+    elif setting == Setting.DIGEST_HOUR:
         team.digest_hour = clean_hour(raw)
+    else:
+        team.erase_closed_years = clean_years(raw)
     await uow.teams.save(team)
+    await audit.setting_changed(uow, actor, setting, before, _value(team, setting))
     return team
+
+
+def _value(team: Team, setting: Setting) -> str | int | None:
+    values: dict[Setting, str | int | None] = {
+        Setting.NAME: team.name,
+        Setting.TIMEZONE: team.timezone,
+        Setting.CURRENCY: team.currency,
+        Setting.COUNTRY: team.country,
+        Setting.DIGEST_HOUR: team.digest_hour,
+        Setting.ERASE_YEARS: team.erase_closed_years,
+    }
+    return values[setting]
 
 
 async def adjust_working_hours(
@@ -108,6 +138,7 @@ async def adjust_working_hours(
     team = await uow.teams.get(actor.team_id)
     assert team is not None
     days, start, end = team.work_days, team.work_start_minute, team.work_end_minute
+    before = (days, start, end)
     if toggle_day is not None:
         if not 0 <= toggle_day <= 6:
             raise RuleError(Problem.STALE)
@@ -118,6 +149,7 @@ async def adjust_working_hours(
         raise RuleError(Problem.BAD_VALUE)
     team.work_days, team.work_start_minute, team.work_end_minute = days, start, end
     await uow.teams.save(team)
+    await audit.setting_changed(uow, actor, "hours", list(before), [days, start, end])
     return team
 
 

@@ -15,9 +15,11 @@ from bot.domain import (
     DEFAULT_STAGE_KEYS,
     DEFAULT_STAGE_LIMIT_DAYS,
     TEAM_NAME_MAX,
+    AuditAction,
     Language,
     Role,
 )
+from bot.services import audit
 from bot.services.errors import Problem, RuleError
 from bot.storage.models import LossReason, Member, Stage, Team, User
 from bot.storage.unit_of_work import UnitOfWork
@@ -162,10 +164,11 @@ async def join_team(uow: UnitOfWork, user: User, code: str, now: datetime) -> Jo
     return plan
 
 
-async def renew_invite(uow: UnitOfWork, team: Team) -> str:
+async def renew_invite(uow: UnitOfWork, team: Team, actor: Member) -> str:
     """Revoke the current invite link and make a new one."""
     team.invite_code = new_invite_code()
     await uow.teams.save(team)
+    await audit.record(uow, team.id or 0, actor, AuditAction.INVITE)
     return team.invite_code
 
 
@@ -195,6 +198,9 @@ async def set_role(uow: UnitOfWork, actor: Member, member_id: int, role: Role) -
         await _ensure_not_last_manager(uow, target)
     target.role = role
     await uow.teams.save(target)
+    await audit.record(
+        uow, actor.team_id, actor, AuditAction.ROLE, member_id=target.id, role=str(role)
+    )
     return target
 
 
@@ -208,6 +214,7 @@ async def deactivate(uow: UnitOfWork, actor: Member, member_id: int, now: dateti
     target.active, target.deactivated_at = False, now
     target.deactivated_by_member_id = actor.id
     await uow.teams.save(target)
+    await audit.record(uow, actor.team_id, actor, AuditAction.ACCESS_OFF, member_id=target.id)
     return target
 
 
@@ -224,4 +231,5 @@ async def reactivate(uow: UnitOfWork, actor: Member, member_id: int) -> Member:
     target.role = Role.SALESPERSON
     user.team_id = target.team_id
     await uow.teams.save(target, user)
+    await audit.record(uow, actor.team_id, actor, AuditAction.ACCESS_ON, member_id=target.id)
     return target

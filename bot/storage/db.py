@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import stat
@@ -156,6 +157,36 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
     )
 
 
+# The tables whose rows an erasure rewrites (`bot.storage.erasure`).
+ERASED_TABLES = ("client", "deal", "dealevent", "reminder", "conversationstate")
+
+
+class WriteLock:
+    """SQLite takes one writer at a time; its busy handler makes the others sleep and retry
+    (sleeps that show up as latency). This lock queues a process's write transactions instead,
+    first come first served; a unit of work opened inside another one of the same task goes
+    through (it would wait for itself otherwise)."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._owner: asyncio.Task[Any] | None = None
+        self._depth = 0
+
+    async def acquire(self) -> None:
+        task = asyncio.current_task()
+        if task is not None and task is self._owner:
+            self._depth += 1
+            return
+        await self._lock.acquire()
+        self._owner, self._depth = task, 1
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self._owner = None
+            self._lock.release()
+
+
 class Database:
     """One engine and its session factory for the life of the process."""
 
@@ -165,6 +196,8 @@ class Database:
         self.sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
+        # SQLite: this process's write transactions queue here, not in SQLite's busy handler.
+        self.write_lock = WriteLock() if self.is_sqlite else None
         # For work that only reads (digests, reports): on SQLite it does not take the write lock.
         self.read_sessions = async_sessionmaker(
             self.engine.execution_options(**{READ_ONLY: True}),
@@ -186,9 +219,14 @@ class Database:
             await connection.exec_driver_sql("ANALYZE")
 
     async def checkpoint(self) -> None:
-        """SQLite: write the WAL into the file and empty it (old page versions, with what
-        was erased, go with it). Nothing to do for PostgreSQL."""
+        """After an erasure, the old versions of what was erased leave the database. SQLite
+        (with `secure_delete` on, erased pages are zeroed): write the WAL into the file and
+        empty it. PostgreSQL: VACUUM the tables an erasure writes, so the dead row versions
+        that still hold the old values are cleaned out now instead of at autovacuum's whim."""
         if not self.is_sqlite:
+            async with self.engine.connect() as connection:
+                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await autocommit.exec_driver_sql(f"VACUUM {', '.join(ERASED_TABLES)}")
             return
         async with self.engine.connect() as connection:
             # Outside a transaction (ours all BEGIN IMMEDIATE): on the driver's connection.

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain import ReminderStatus
+from bot.domain import DealStatus, ReminderStatus
 from bot.storage.models import (
     Client,
     ConversationState,
@@ -131,6 +131,36 @@ class ErasureRepository:
             await self.session.exec(
                 delete(ConversationState).where(col(ConversationState.user_id).in_(doomed))
             )
+
+    async def expired_clients(self, team_id: int, before: datetime, limit: int) -> list[Client]:
+        """Clients of the team not erased yet whose every deal closed before `before`, with
+        nothing planned for them any more (no pending reminder, such as a win-back)."""
+        newer_or_open = select(Deal.id).where(
+            col(Deal.client_id) == col(Client.id),
+            or_(col(Deal.status) == DealStatus.OPEN, col(Deal.closed_at) >= before),
+        )
+        planned = (
+            select(Reminder.id)
+            .join(Deal, col(Deal.id) == col(Reminder.deal_id))
+            .where(
+                col(Deal.client_id) == col(Client.id),
+                col(Reminder.status).in_((ReminderStatus.PENDING, ReminderStatus.SENDING)),
+            )
+        )
+        has_deal = select(Deal.id).where(col(Deal.client_id) == col(Client.id))
+        rows = await self.session.exec(
+            select(Client)
+            .where(
+                col(Client.team_id) == team_id,
+                col(Client.erased_at).is_(None),
+                has_deal.exists(),
+                ~newer_or_open.exists(),
+                ~planned.exists(),
+            )
+            .order_by(col(Client.id))
+            .limit(limit)
+        )
+        return list(rows)
 
     async def entries(self, team_id: int | None = None) -> list[Erasure]:
         query = select(Erasure).order_by(col(Erasure.id))

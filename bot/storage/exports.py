@@ -20,7 +20,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.storage.models import Client, Deal, DealEvent, Member, User
+from bot.storage.models import Client, Deal, DealEvent, Member, Reminder, User
 
 DEAL_COLUMNS = (
     "number",
@@ -109,6 +109,53 @@ class ExportQueries:
     ) -> Sequence[tuple[Any, ...]]:
         """Deals numbered after `after` up to `last`, in number order, at most `limit`."""
         return await self._rows(
+            self._deal_columns()
+            .where(
+                col(Deal.team_id) == team_id,
+                col(Deal.number) > after,
+                col(Deal.number) <= last,
+            )
+            .order_by(col(Deal.number))
+            .limit(limit)
+        )
+
+    async def client_deals(self, team_id: int, client_id: int) -> Sequence[tuple[Any, ...]]:
+        """One client's deals (an access request): the export's columns, then the next step
+        and the last note."""
+        return await self._rows(
+            self._deal_columns(col(Deal.next_step), col(Deal.last_note))
+            .where(col(Deal.team_id) == team_id, col(Deal.client_id) == client_id)
+            .order_by(col(Deal.number))
+        )
+
+    async def client_events(self, team_id: int, client_id: int) -> Sequence[tuple[Any, ...]]:
+        """Every event of one client's deals, in time order: the export's columns, then the
+        event's data (an edit's old and new value, a file's caption)."""
+        return await self._rows(
+            self._event_columns()
+            .add_columns(col(DealEvent.data))
+            .where(col(Deal.team_id) == team_id, col(Deal.client_id) == client_id)
+            .order_by(col(DealEvent.id))
+        )
+
+    async def client_reminders(self, team_id: int, client_id: int) -> Sequence[tuple[Any, ...]]:
+        """(number, kind, due, status, note) of every reminder of one client's deals."""
+        return await self._rows(
+            sa_select(
+                col(Deal.number),
+                col(Reminder.kind),
+                col(Reminder.due_at),
+                col(Reminder.status),
+                col(Reminder.note),
+            )
+            .join(Deal, col(Deal.id) == col(Reminder.deal_id))
+            .where(col(Deal.team_id) == team_id, col(Deal.client_id) == client_id)
+            .order_by(col(Reminder.id))
+        )
+
+    @staticmethod
+    def _deal_columns(*extra: Any) -> Any:
+        return (
             sa_select(
                 col(Deal.number),
                 col(Client.name),
@@ -128,16 +175,23 @@ class ExportQueries:
                 col(Deal.created_at),
                 col(Deal.closed_at),
                 col(Deal.model),
+                *extra,
             )
-            .join(Client, col(Client.id) == col(Deal.client_id))
-            .where(
-                col(Deal.team_id) == team_id,
-                col(Deal.number) > after,
-                col(Deal.number) <= last,
-            )
-            .order_by(col(Deal.number))
-            .limit(limit)
-        )
+        ).join(Client, col(Client.id) == col(Deal.client_id))
+
+    @staticmethod
+    def _event_columns() -> Any:
+        return sa_select(
+            col(DealEvent.id),
+            col(Deal.number),
+            col(DealEvent.at),
+            col(DealEvent.kind),
+            col(DealEvent.actor_member_id),
+            func.coalesce(col(DealEvent.to_stage_id), col(DealEvent.from_stage_id)),
+            col(DealEvent.amount_minor),
+            col(DealEvent.activity),
+            col(DealEvent.text),
+        ).join(Deal, col(Deal.id) == col(DealEvent.deal_id))
 
     async def events(
         self, team_id: int, after: int, last: int, limit: int
@@ -145,18 +199,7 @@ class ExportQueries:
         """Events with ids after `after` up to `last`, in id order, at most `limit`; the stage
         is the one moved to (or from, for a close)."""
         return await self._rows(
-            sa_select(
-                col(DealEvent.id),
-                col(Deal.number),
-                col(DealEvent.at),
-                col(DealEvent.kind),
-                col(DealEvent.actor_member_id),
-                func.coalesce(col(DealEvent.to_stage_id), col(DealEvent.from_stage_id)),
-                col(DealEvent.amount_minor),
-                col(DealEvent.activity),
-                col(DealEvent.text),
-            )
-            .join(Deal, col(Deal.id) == col(DealEvent.deal_id))
+            self._event_columns()
             .where(
                 # `+ 0`: not through an index on the team (SQLite would then sort all of the
                 # team's events for every page), but along the primary key from `after`.

@@ -49,6 +49,9 @@ class Team(SQLModel, table=True):
     target_minor: int | None = Field(default=None, sa_type=BigInteger)
     deal_counter: int = 0
     created_at: datetime = _utc(nullable=False)
+    # Retention: erase the personal data of clients whose deals all closed more than this
+    # many years ago (None: never, the default).
+    erase_closed_years: int | None = None
 
 
 class User(SQLModel, table=True):
@@ -153,6 +156,26 @@ class Erasure(SQLModel, table=True):
     client_created_at: datetime = _utc(nullable=False)
     at: datetime = _utc(nullable=False)
     by_member_id: int | None = Field(default=None, foreign_key="member.id")
+
+
+class AuditEntry(SQLModel, table=True):
+    """A team-level action (an export, an import, an erasure, a role or access change, a
+    hand-over, a setting): who, when, what and how many, never a client's personal data.
+    Append-only: the database refuses to change or delete a row (triggers, migration 0010)."""
+
+    __tablename__ = "audit"
+    __table_args__ = (Index("ix_audit_team_id_id", "team_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id")
+    at: datetime = _utc(nullable=False)
+    actor_member_id: int | None = Field(default=None, foreign_key="member.id")
+    action: str = Field(max_length=16)
+    # The member acted on (a role, access, the giver of a hand-over), if any.
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    count: int | None = None  # rows exported or imported, deals handed over, clients erased
+    # Non-personal details: a setting's key with its old and new value, a role, deal numbers.
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class Deal(SQLModel, table=True):

@@ -27,6 +27,11 @@ class TeamRepository:
     async def get(self, team_id: int) -> Team | None:
         return await self.session.get(Team, team_id)
 
+    async def with_retention(self) -> list[Team]:
+        """Teams that erase the personal data of clients closed long ago."""
+        rows = await self.session.exec(select(Team).where(col(Team.erase_closed_years) > 0))
+        return list(rows)
+
     async def by_invite_code(self, code: str) -> Team | None:
         result = await self.session.exec(select(Team).where(Team.invite_code == code))
         return result.first()

@@ -17,8 +17,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock
 from bot.storage.analytics import AnalyticsRepository
+from bot.storage.audit import AuditRepository
 from bot.storage.conversations import ConversationRepository
 from bot.storage.daily import DailySendRepository
+from bot.storage.db import WriteLock
 from bot.storage.deals import DealRepository
 from bot.storage.erasure import ErasureRepository
 from bot.storage.jobs import JobRepository
@@ -53,8 +55,11 @@ class UnitOfWork:
         tap_key: str | None = None,
         person: int | None = None,
         on_recorded: Callable[[], None] | None = None,
+        write_lock: WriteLock | None = None,
     ) -> None:
         self._sessions = sessions
+        self._write_lock = write_lock
+        self._holding = False
         self._on_recorded = on_recorded
         self.clock = clock
         self.update_id = update_id
@@ -63,6 +68,22 @@ class UnitOfWork:
         self.update_recorded = False
 
     async def __aenter__(self) -> UnitOfWork:
+        if self._write_lock is not None:
+            await self._write_lock.acquire()
+            self._holding = True
+        try:
+            return await self._open()
+        except BaseException:
+            self._release()
+            raise
+
+    def _release(self) -> None:
+        if self._holding:
+            self._holding = False
+            assert self._write_lock is not None
+            self._write_lock.release()
+
+    async def _open(self) -> UnitOfWork:
         self.session = self._sessions()
         self.teams = TeamRepository(self.session)
         self.users = UserRepository(self.session)
@@ -76,6 +97,7 @@ class UnitOfWork:
         self.jobs = JobRepository(self.session)
         self.workers = WorkerRepository(self.session)
         self.erasure = ErasureRepository(self.session)
+        self.audit = AuditRepository(self.session)
         if self.person is not None:
             await self._serialise_person()
         return self
@@ -100,7 +122,10 @@ class UnitOfWork:
     ) -> None:
         # Closing ends (rolls back) unfinished work without expiring the loaded objects, which
         # callers go on reading after the unit of work is over.
-        await self.session.close()
+        try:
+            await self.session.close()
+        finally:
+            self._release()
 
     async def commit(self) -> None:
         """Commit; for an update, record its id (and the tapped button's key) in the same

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import and_, delete, exists, update
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,8 +17,21 @@ from bot.storage.models import (
     Member,
     Notice,
     ProcessedUpdate,
+    Team,
     User,
 )
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """A person as one update needs them: the user, their membership of the team they point
+    at (active or not) and that team, their pending flow, and whether the update was handled."""
+
+    user: User
+    member: Member | None
+    team: Team | None
+    flow: ConversationState | None
+    processed: bool
 
 
 class UserRepository:
@@ -38,6 +53,27 @@ class UserRepository:
         user.bot_blocked = blocked
         self.session.add(user)
         return True
+
+    async def account(self, user_id: int, update_id: int) -> AccountRow | None:
+        """Everything the account loader reads, in one statement (None: a new person)."""
+        handled = exists().where(col(ProcessedUpdate.update_id) == update_id)
+        rows = await self.session.exec(  # type: ignore[call-overload]  # five entities
+            sa_select(User, Member, Team, ConversationState, handled.label("handled"))
+            .outerjoin(
+                Member,
+                and_(
+                    col(Member.team_id) == col(User.team_id), col(Member.user_id) == col(User.id)
+                ),
+            )
+            .outerjoin(Team, col(Team.id) == col(User.team_id))
+            .outerjoin(ConversationState, col(ConversationState.user_id) == col(User.id))
+            .where(col(User.id) == user_id)
+        )
+        row = rows.first()
+        if row is None:
+            return None
+        user, member, team, flow, processed = row
+        return AccountRow(user, member, team, flow, bool(processed))
 
     async def is_processed(self, update_id: int) -> bool:
         return await self.session.get(ProcessedUpdate, update_id) is not None

@@ -1975,9 +1975,7 @@ class FakeTelegram:
             self._webhook_signal.fire()
             self._delivered_signal.fire()
 
-    async def _post_update_once(
-        self, webhook: _Webhook, url: str, update: dict[str, Any]
-    ) -> None:
+    async def _post_update_once(self, webhook: _Webhook, url: str, update: dict[str, Any]) -> None:
         update_id = int(update["update_id"])
         record = WebhookDelivery(update_id, _update_chat_id(update), url, time.monotonic())
         self.webhook_deliveries.append(record)
@@ -2001,9 +1999,7 @@ class FakeTelegram:
                 answer = await response.read()
                 answer_type = response.content_type
                 if not 200 <= response.status <= 299:
-                    error = (
-                        f"Wrong response from the webhook: {response.status} {response.reason}"
-                    )
+                    error = f"Wrong response from the webhook: {response.status} {response.reason}"
                     retry_after = _retry_after_header(response.headers.get("Retry-After"))
         except asyncio.CancelledError:
             record.error = "Canceled"  # webhook deleted or replaced, or the fake stopped
