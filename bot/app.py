@@ -117,7 +117,7 @@ def build_application(settings: Settings, *, clock: Clock | None = None) -> BotA
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .rate_limiter(SendBudget())
+        .rate_limiter(SendBudget(chat_burst=settings.chat_burst, chat_rate=settings.chat_rate))
         .concurrent_updates(PersonOrder())
         .context_types(ContextTypes(context=BotContext))
         .post_init(_post_init)

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     web_listen: str = "127.0.0.1:8080"
     metrics_listen: str | None = None
     web_app_url: str | None = None
+    # What one chat takes from the bot: a burst, then so many messages a second (Telegram:
+    # about 3, then 1). Only for a local Bot API server with other limits.
+    chat_burst: float = Field(default=3.0, ge=1)
+    chat_rate: float = Field(default=1.0, gt=0)
 
     # Daily backups at this hour, server time (SQLite: a verified copy of the file; PostgreSQL:
     # pg_dump when it is installed), the newest BACKUP_KEEP kept; BACKUP_HOUR=off: none.

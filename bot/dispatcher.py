@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -72,6 +73,9 @@ BATCH = 2000
 NOTICE_BATCH = 500
 WORKERS = 32
 MAX_MARK_DELAY = 10.0  # seconds between attempts to mark a delivered message sent
+# Delivered messages are marked sent in one transaction per this many (and at a batch's end):
+# a process killed in between leaves at most these to be sent again by the next sender.
+MARK_BATCH = 16
 DAILY_ATTEMPTS = 10  # a day's message that fails this often (a bug) is given up for the day
 NOTICE_ATTEMPTS = 20
 
@@ -111,6 +115,16 @@ async def _unless_unreachable(call: Awaitable[Any]) -> Any:
         raise
 
 
+@dataclass(frozen=True)
+class _Mark:
+    """A delivered reminder message, waiting to be marked sent."""
+
+    items: list[DueReminder]
+    message_id: int
+    late: bool
+    at: datetime
+
+
 class Dispatcher:
     def __init__(self, runtime: Runtime, bot: ExtBot[Any]) -> None:
         self.runtime = runtime
@@ -122,6 +136,8 @@ class Dispatcher:
         self._notices_running = asyncio.Lock()
         self._notices_again = False
         self._kicked: set[asyncio.Task[int]] = set()
+        self._marks: list[_Mark] = []  # delivered, to be marked sent (`_flush_marks`)
+        self._marking = asyncio.Lock()
         self.stopping = False
         self.last_tick: datetime | None = None  # by the process clock; /readyz reads it
         self.sender: SenderLock | None = None  # None: this process always sends
@@ -228,6 +244,7 @@ class Dispatcher:
             for start in range(0, len(items), BUNDLE_MAX):
                 outboxes.append(Outbox(box.chat_id, items[start : start + BUNDLE_MAX], box.late))
         results = await self._send_all(outboxes)
+        await self._flush_marks()
         return sum(results), more
 
     async def _send_all(self, outboxes: list[Outbox]) -> list[int]:
@@ -258,27 +275,32 @@ class Dispatcher:
         return results
 
     async def _still_due(self, box: Outbox) -> list[DueReminder]:
-        """The re-check right before the send: what of the box is still to go, to this chat."""
+        """The re-check right before the send: what of the box is still to go, to this chat.
+        One read (no write lock); only a reminder to drop or to route to a new owner writes."""
         ids = [item.reminder.id or 0 for item in box.items]
         now = self._now()
-        async with self.runtime.uow() as uow:
-            current = {row.id: row for row in await uow.reminders.recheck(ids, self.worker)}
-            keep, drop = [], []
-            for item in box.items:
-                row = current.get(item.reminder.id or 0)
-                if row is None:
-                    continue  # no longer ours: another sender or the salesperson has it
-                verdict = recheck_verdict(row, item)
-                if verdict == RecheckVerdict.SEND:
-                    keep.append(item)
-                elif verdict == RecheckVerdict.ROUTE:
+        async with self.runtime.reader() as reader:
+            current = {row.id: row for row in await reader.reminders.recheck(ids, self.worker)}
+        keep, drop, route = [], [], []
+        for item in box.items:
+            row = current.get(item.reminder.id or 0)
+            if row is None:
+                continue  # no longer ours: another sender or the salesperson has it
+            verdict = recheck_verdict(row, item)
+            if verdict == RecheckVerdict.SEND:
+                keep.append(item)
+            elif verdict == RecheckVerdict.ROUTE:
+                route.append(row)
+            else:
+                drop.append(row.id)
+        if drop or route:
+            async with self.runtime.uow() as uow:
+                for row in route:
                     await uow.reminders.route(
                         row.id, row.owner_member_id, worker=self.worker, now=now
                     )
-                else:
-                    drop.append(row.id)
-            await uow.reminders.drop(drop, worker=self.worker)
-            await uow.commit()
+                await uow.reminders.drop(drop, worker=self.worker)
+                await uow.commit()
         return keep
 
     async def _deliver(self, box: Outbox) -> int:
@@ -325,57 +347,69 @@ class Dispatcher:
         return len(ids)
 
     async def _sent(self, items: list[DueReminder], message: Message, late: bool) -> None:
-        """The message is out: mark its reminders sent. A database error here (SQLite busy
-        past its timeout, a PostgreSQL failover) is retried for as long as it takes, while
-        the lease keeper goes on renewing the claim: a reminder given up here would be sent a
-        second time."""
-        ids = [item.reminder.id for item in items]
-        attempt = 0
-        while True:
-            try:
-                await self._record_sent(items, message, late)
-                return
-            except DBAPIError as error:
-                if self.stopping:
-                    log.error("reminders %s were sent but not marked at shutdown", ids)
-                    return
-                log.warning("reminders %s sent, not yet marked (%s); retrying", ids, error)
-                await asyncio.sleep(min(0.5 * 2**attempt, MAX_MARK_DELAY))
-                attempt += 1
+        """The message is out: its reminders are marked sent with the next few (one
+        transaction for up to `MARK_BATCH` messages, and at the end of the batch)."""
+        self._marks.append(_Mark(items, message.message_id, late, self._now()))
+        if len(self._marks) >= MARK_BATCH:
+            await self._flush_marks()
 
-    async def _record_sent(self, items: list[DueReminder], message: Message, late: bool) -> None:
-        now = self._now()
+    async def _flush_marks(self) -> None:
+        """Mark what was delivered. A database error here (SQLite busy past its timeout, a
+        PostgreSQL failover) is retried for as long as it takes, while the lease keeper goes
+        on renewing the claims: a reminder given up here would be sent a second time."""
+        async with self._marking:
+            attempt = 0
+            while self._marks:
+                marks, self._marks = self._marks, []
+                try:
+                    await self._record_sent(marks)
+                except DBAPIError as error:
+                    self._marks = marks + self._marks
+                    ids = [item.reminder.id for mark in marks for item in mark.items]
+                    if self.stopping:
+                        log.error("reminders %s were sent but not marked at shutdown", ids)
+                        self._marks = []
+                        return
+                    log.warning("reminders %s sent, not yet marked (%s); retrying", ids, error)
+                    await asyncio.sleep(min(0.5 * 2**attempt, MAX_MARK_DELAY))
+                    attempt += 1
+
+    async def _record_sent(self, marks: list[_Mark]) -> None:
+        sent: list[tuple[DueReminder, datetime]] = []
         async with self.runtime.uow() as uow:
-            marked = set(
-                await uow.reminders.mark_sent(
-                    [item.reminder.id or 0 for item in items],
-                    worker=self.worker,
-                    now=now,
-                    message_id=message.message_id,
-                )
-            )
-            for item in items:
-                if item.reminder.id not in marked:
-                    continue
-                await uow.deals.add(
-                    DealEvent(
-                        team_id=item.deal.team_id,
-                        deal_id=item.deal.id or 0,
-                        kind=EventKind.REMINDER_SENT,
-                        at=now,
-                        owner_member_id=item.deal.owner_member_id,
-                        due_at=item.reminder.due_at,
-                        data={
-                            "reminder": item.reminder.id,
-                            "kind": item.reminder.kind,
-                            "late": late,
-                            **({"to": item.member.id} if item.leaver else {}),
-                        },
+            events = []
+            for mark in marks:
+                marked = set(
+                    await uow.reminders.mark_sent(
+                        [item.reminder.id or 0 for item in mark.items],
+                        worker=self.worker,
+                        now=mark.at,
+                        message_id=mark.message_id,
                     )
                 )
+                for item in mark.items:
+                    if item.reminder.id not in marked:
+                        continue
+                    sent.append((item, mark.at))
+                    events.append(
+                        DealEvent(
+                            team_id=item.deal.team_id,
+                            deal_id=item.deal.id or 0,
+                            kind=EventKind.REMINDER_SENT,
+                            at=mark.at,
+                            owner_member_id=item.deal.owner_member_id,
+                            due_at=item.reminder.due_at,
+                            data={
+                                "reminder": item.reminder.id,
+                                "kind": item.reminder.kind,
+                                "late": mark.late,
+                                **({"to": item.member.id} if item.leaver else {}),
+                            },
+                        )
+                    )
+            await uow.deals.add(*events)
             await uow.commit()
-        sent = [item for item in items if item.reminder.id in marked]
-        overdue = sum(now - item.reminder.due_at > OVERDUE_AFTER for item in sent)
+        overdue = sum(at - item.reminder.due_at > OVERDUE_AFTER for item, at in sent)
         self.runtime.metrics.reminder("late", overdue)
         self.runtime.metrics.reminder("sent", len(sent) - overdue)
 

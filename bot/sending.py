@@ -40,7 +40,10 @@ RATE = 28.0  # messages a second for the whole bot token, under Telegram's ~30
 BURST = 3.0  # tokens that may gather while the loop is busy or idle
 WINDOW = 1.0  # ...yet never more than RATE messages within any WINDOW seconds
 PER_CHAT_BULK = 1.0  # seconds between two bulk messages to one chat
-CHAT_BURST = 4  # interactive messages to one chat in a row before pacing
+# One chat's own bucket, as Telegram counts a private chat: a burst of 3, then one a second
+# (edits count). A reply takes a token when there is one; bulk also keeps a second apart.
+CHAT_BURST = 3.0
+CHAT_RATE = 1.0
 MAX_RETRIES = 5
 # Calls that count as messages; answerCallbackQuery, getUpdates, getFile and the like do not.
 _COUNTED = ("send", "edit", "copy", "forward")
@@ -52,8 +55,11 @@ SHARED_CAP = 3.0  # bulk takes while 2 are there, so it need not wait for a full
 
 
 class SendBudget(BaseRateLimiter[dict[str, Any]]):
-    def __init__(self, rate: float = RATE) -> None:
+    def __init__(
+        self, rate: float = RATE, *, chat_burst: float = CHAT_BURST, chat_rate: float = CHAT_RATE
+    ) -> None:
         self.rate = rate
+        self.chat_burst, self.chat_rate = chat_burst, chat_rate
         self.shared: SharedBudget | None = None  # PostgreSQL: the budget of every process
         self._shared_failed = False
         self.waiting = 0  # calls waiting for their place now (the send queue's depth)
@@ -62,7 +68,7 @@ class SendBudget(BaseRateLimiter[dict[str, Any]]):
         self._refilled = time.monotonic()
         self._interactive_waiting = 0
         self._next_for_chat: dict[int, float] = {}
-        self._chat_burst: dict[int, tuple[int, float]] = {}
+        self._chat_tokens: dict[int, tuple[float, float]] = {}  # chat: (tokens, at)
         self._held_until = 0.0
         self._lock = asyncio.Lock()
         self._recent: deque[float] = deque(maxlen=int(rate))  # the last sends' times
@@ -153,30 +159,29 @@ class SendBudget(BaseRateLimiter[dict[str, Any]]):
     def _waiters(self) -> bool:
         return self._interactive_waiting > 0
 
+    def _chat_available(self, chat_id: int, now: float) -> float:
+        tokens, at = self._chat_tokens.get(chat_id, (self.chat_burst, now))
+        return min(self.chat_burst, tokens + (now - at) * self.chat_rate)
+
     def _chat_delay(self, chat_id: int, now: float, interactive: bool) -> float:
+        wait = max((1 - self._chat_available(chat_id, now)) / self.chat_rate, 0.0)
         if interactive:
-            count, since = self._chat_burst.get(chat_id, (0, now))
-            if now - since >= 1.0:
-                return 0.0
-            return 0.0 if count < CHAT_BURST else max(since + 1.0 - now, 0.0)
-        return max(self._next_for_chat.get(chat_id, 0.0) - now, 0.0)
+            return wait
+        return max(wait, self._next_for_chat.get(chat_id, 0.0) - now, 0.0)
 
     def _take_chat(self, chat_id: int | None, now: float, interactive: bool) -> None:
         if chat_id is None:
             return
-        if interactive:
-            count, since = self._chat_burst.get(chat_id, (0, now))
-            if now - since >= 1.0:
-                count, since = 0, now
-            self._chat_burst[chat_id] = (count + 1, since)
+        self._chat_tokens[chat_id] = (self._chat_available(chat_id, now) - 1, now)
         # Whatever goes to a chat pushes its next bulk message a second on.
         self._next_for_chat[chat_id] = now + PER_CHAT_BULK
-        if len(self._next_for_chat) > 50_000:  # forget chats long quiet
+        if len(self._next_for_chat) > 50_000:  # forget chats long quiet (their buckets full)
+            full = self.chat_burst / self.chat_rate
             self._next_for_chat = {
                 chat: slot for chat, slot in self._next_for_chat.items() if slot > now
             }
-            self._chat_burst = {
-                chat: burst for chat, burst in self._chat_burst.items() if now - burst[1] < 1
+            self._chat_tokens = {
+                chat: state for chat, state in self._chat_tokens.items() if now - state[1] < full
             }
 
     # --- PTB's hook --------------------------------------------------------------------------

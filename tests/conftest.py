@@ -27,6 +27,11 @@ if TYPE_CHECKING:
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = ("sqlite", "postgresql")
+# The fake's flood limits for one chat in the e2e tests: a scripted user taps faster than a
+# thumb, so a chat takes a burst of 6 and then 3 a second (Telegram: about 3, then 1; the flood
+# tests use those). The bot is configured with the same limits (`tests.harness.BotRunner`), so
+# it paces each chat as it would against Telegram and never gets a 429 for it.
+CHAT_BURST, CHAT_RATE = 6, 3.0
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -108,7 +113,7 @@ def i18n() -> I18n:
 async def fake_telegram() -> AsyncIterator[FakeTelegram]:
     # Flood limits stay on (1 message a second per chat) with a burst that lets a scripted
     # user tap through screens as fast as a thumb would.
-    fake = FakeTelegram(chat_burst=6)
+    fake = FakeTelegram(chat_burst=CHAT_BURST, chat_rate=CHAT_RATE)
     # Every inline button that shares its row must fit a phone in every language (the fake
     # records the ones that would be cut; see `FakeTelegram.check_button_widths`).
     fake.check_button_widths = True

@@ -43,7 +43,14 @@ class BotRunner:
             bot_admins=frozenset(admins),
             # The tests drive the reminder tick themselves (`await runner.tick()`), with the clock.
             reminder_tick_seconds=3600,
-            **{"backup_hour": None, "erasure_log": _erasure_log(db_url), **overrides},
+            **{
+                "backup_hour": None,
+                "erasure_log": _erasure_log(db_url),
+                # Paced for the fake's limits of one chat, as for Telegram's in production.
+                "chat_burst": fake.chat_burst,
+                "chat_rate": fake.chat_rate,
+                **overrides,
+            },
         )
         self.clock = clock
         self.app: BotApplication | None = None

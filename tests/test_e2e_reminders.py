@@ -491,11 +491,11 @@ async def test_a_database_error_after_sending_neither_loses_nor_repeats_the_remi
     record = dispatcher._record_sent
     failures: list[object] = []
 
-    async def flaky(items: object, message: object, late: bool) -> None:
+    async def flaky(marks: object) -> None:
         if not failures:
-            failures.append(items)
+            failures.append(marks)
             raise OperationalError("UPDATE reminder", {}, Exception("database is locked"))
-        await record(items, message, late)  # type: ignore[arg-type]
+        await record(marks)  # type: ignore[arg-type]
 
     monkeypatch.setattr(dispatcher, "_record_sent", flaky)
     clock.moment = WARSAW_1000_TUESDAY

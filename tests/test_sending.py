@@ -1,5 +1,6 @@
-"""The send budget on its own: no second over the token's limit, replies before bulk, one bulk
-message a second per chat, a 429 holds every call."""
+"""The send budget on its own: no second over the token's limit, replies before bulk, replies
+to one chat within its burst and rate, one bulk message a second per chat, a 429 holds every
+call."""
 
 from __future__ import annotations
 
@@ -56,6 +57,22 @@ async def test_a_reply_goes_before_the_bulk_queued_ahead_of_it() -> None:
 
     await asyncio.gather(*(bulk(chat) for chat in range(40)), reply())
     assert order.index("reply") <= 6, order
+
+
+async def test_replies_to_one_chat_stay_within_its_burst_and_rate() -> None:
+    """Telegram lets a private chat take a burst of about 3 and then one a second, edits
+    included; replies in a row (taps answered with edits) are paced to that, never a 429."""
+    budget = SendBudget(chat_burst=3, chat_rate=10.0)
+    taken: list[float] = []
+    started = time.monotonic()
+    for _ in range(10):
+        await budget.wait(INTERACTIVE, 7)
+        taken.append(time.monotonic() - started)
+    await budget.wait(INTERACTIVE, 8)  # another chat is not held up by this one
+    assert time.monotonic() - started - taken[-1] < 0.05
+    # By any moment the chat got at most the burst plus what the rate refilled.
+    assert all(index + 1 <= 3 + at * 10.0 + 0.5 for index, at in enumerate(taken)), taken
+    assert taken[2] < 0.05 and taken[-1] >= 0.6  # 3 at once, the other 7 at 10 a second
 
 
 async def test_bulk_to_one_chat_goes_once_a_second() -> None:
