@@ -192,7 +192,7 @@ def once_per_tap(handler: Handler) -> Handler:
         if query is not None and query.message is not None and query.data:
             raw = f"{query.message.chat.id}:{query.message.message_id}:{query.data}"
             key = "tap:" + hashlib.sha1(raw.encode()).hexdigest()
-            async with ctx.runtime.uow() as uow:
+            async with ctx.runtime.reader() as uow:
                 seen = await uow.users.is_handled_tap(key)
             if seen:
                 await acknowledge(update, problem_text(ctx.t, RuleError(Problem.ALREADY_DONE)))

@@ -6,6 +6,8 @@ The card is one message edited in place as things change; screens reached from i
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import Application, CallbackQueryHandler
 
@@ -28,6 +30,9 @@ from bot.storage.deals import DealView
 from bot.storage.models import Member
 
 HISTORY_PAGE = 10
+# A card shown again within this time does not write its moment again (attachments go to the
+# card sent last, for `bot.handlers.attachments.OPEN_FOR`).
+OPENED_AGAIN_AFTER = timedelta(minutes=1)
 
 
 def me(ctx: BotContext) -> Member:
@@ -60,10 +65,18 @@ async def show_card(
     if prefix:
         text = f"{prefix}\n\n{text}"
     await answer(update, ctx, text, card_keyboard(t, view, me(ctx), undo_event_id), edit=edit)
-    # A photo or a file sent in the next minutes belongs to this deal.
-    async with ctx.runtime.uow() as uow:
-        await uow.users.opened_card(ctx.me.user.id, view.deal.id or 0, now)
-        await uow.commit()
+    # A photo or a file sent in the next minutes belongs to this deal (the moment is written
+    # again at most once a minute for the same card: one write less on most taps).
+    user = ctx.me.user
+    if (
+        user.open_deal_id != view.deal.id
+        or user.open_deal_at is None
+        or now - user.open_deal_at >= OPENED_AGAIN_AFTER
+    ):
+        async with ctx.runtime.uow() as uow:
+            await uow.users.opened_card(user.id, view.deal.id or 0, now)
+            await uow.commit()
+        user.open_deal_id, user.open_deal_at = view.deal.id, now
 
 
 async def show_choices(

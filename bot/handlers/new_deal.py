@@ -173,7 +173,7 @@ async def _phone_is_free(
     deal; anyone else is told whose client it is, and the managers decide."""
     team = ctx.me.team
     assert team is not None and team.id is not None
-    async with ctx.runtime.uow() as uow:
+    async with ctx.runtime.reader() as uow:
         clients = await uow.deals.clients_with_phone(team.id, phone)
         known = [(client, await uow.deals.deals_of_client(client.id or 0)) for client in clients]
     known = [(client, client_deals) for client, client_deals in known if client_deals]
