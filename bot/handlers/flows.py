@@ -52,6 +52,7 @@ async def ask(
     keyboard: InlineKeyboardMarkup | None = None,
     *,
     edit: bool = True,
+    begun: ConversationState | None = None,
     **data: Any,
 ) -> None:
     """Show a question (in place of the tapped message, or as a new one) and wait for its
@@ -59,11 +60,15 @@ async def ask(
     typed, its buttons go (an old "Tomorrow morning" must never overwrite a newer answer).
 
     The step is written before the question goes out: a redelivered update racing the first
-    attempt fails at that write (DuplicateUpdate) and asks nothing."""
+    attempt fails at that write (DuplicateUpdate) and asks nothing. `begun`: the caller wrote
+    the step already, in the transaction of its own change (one write less)."""
     from bot.handlers.common import answer
 
     data = {key: value for key, value in data.items() if key != PROMPT}
-    await begin(ctx, flow, step, **data)
+    if begun is None:
+        await begin(ctx, flow, step, **data)
+    else:
+        ctx.flow = begun
     message = await answer(update, ctx, text, keyboard, edit=edit)
     if message is not None:
         async with ctx.db() as uow:

@@ -24,7 +24,7 @@ from bot.handlers.deal_card import int_arg, me
 from bot.handlers.deal_views import deal_button
 from bot.handlers.flows import ask, begin, finish, text_step
 from bot.handlers.labels import SOURCE_NAMES, source_name
-from bot.handlers.when_picker import ask_when
+from bot.handlers.when_picker import ask_when, picker_step
 from bot.i18n import Translator
 from bot.keyboards import args, button, data, markup, rows
 from bot.services import deals
@@ -115,11 +115,11 @@ async def _create(
     )
     async with ctx.db() as uow:
         view = await deals.create_deal(uow, member, team, new, ctx.runtime.clock.now())
-        await uow.conversations.clear(ctx.me.user.id)
+        # The next question's step replaces this flow in the same transaction.
+        step = await picker_step(uow, ctx, view.deal.id or 0, "n")
         await uow.commit()
-    ctx.flow = None
     intro, extra = quick_confirmation(ctx, view) if quick else (saved_line(ctx, view), [])
-    await ask_when(update, ctx, view, "n", intro=intro, extra_rows=extra)
+    await ask_when(update, ctx, view, "n", intro=intro, extra_rows=extra, begun=step)
 
 
 def saved_line(ctx: BotContext, view: DealView) -> str:

@@ -29,6 +29,7 @@ from bot.services.dates import WhenError, later_today_hours, parse_when_and_step
 from bot.services.errors import Problem, RuleError
 from bot.storage.deals import DealView
 from bot.storage.models import ConversationState
+from bot.storage.unit_of_work import UnitOfWork
 
 PICK = "p"
 PURPOSES = ("n", "h", "w")
@@ -126,9 +127,11 @@ async def ask_when(
     flow_data: dict[str, Any] | None = None,
     suggested_days: int | None = None,
     extra_rows: list[list[InlineKeyboardButton]] | None = None,
+    begun: ConversationState | None = None,
 ) -> None:
     """Show the picker (editing the tapped message, or as a new one after typed text) and wait
-    for typed text too. `extra_rows` go under the picker's own buttons."""
+    for typed text too. `extra_rows` go under the picker's own buttons. `begun`: the picker's
+    step as `picker_step` wrote it in the caller's transaction."""
     t = ctx.t
     deal_id = view.deal.id
     assert deal_id is not None
@@ -168,8 +171,18 @@ async def ask_when(
         purpose,
         "\n".join(lines),
         markup(*keyboard_rows),
+        begun=begun,
         deal_id=deal_id,
         **(flow_data or {}),
+    )
+
+
+async def picker_step(
+    uow: UnitOfWork, ctx: BotContext, deal_id: int, purpose: str
+) -> ConversationState:
+    """Write the step `ask_when` waits in, inside the caller's transaction (for `begun`)."""
+    return await uow.conversations.start(
+        ctx.me.user.id, PICK, purpose, {"deal_id": deal_id}, ctx.runtime.clock.now()
     )
 
 
