@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.i18n import Translator
 from bot.lifecycle import ALLOWED_UPDATES
 from bot.runtime import Runtime
+from bot.storage.models import Member
 from tests.conftest import FakeClock
 from tests.fakes.telegram_server import FakeTelegram, FakeUser
 
@@ -148,6 +149,16 @@ async def seed_team(
             users[name] = fake.user(user_id, name, language_code=language, started=True)
         await uow.commit()
     return users
+
+
+async def member_of(bot: BotRunner, user_id: int) -> Member:
+    """The active membership of a seeded person."""
+    async with bot.runtime.uow() as uow:
+        user = await uow.users.get(user_id)
+        assert user is not None and user.team_id is not None
+        member = await uow.teams.member(user.team_id, user_id)
+        assert member is not None
+        return member
 
 
 async def seed_deal(

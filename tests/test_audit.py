@@ -19,24 +19,15 @@ from bot.app import erase_expired_clients
 from bot.domain import AuditAction, ReminderStatus
 from bot.i18n import Translator
 from bot.services import audit, deals
-from bot.storage.models import AuditEntry, Client, Member, Reminder
+from bot.storage.models import AuditEntry, Client, Reminder
 from tests.fakes.telegram_server import BotMessage, FakeTelegram
-from tests.harness import BotRunner, seed_deal, seed_team
+from tests.harness import BotRunner, member_of, seed_deal, seed_team
 
 ZONES = {"pl": "Europe/Warsaw", "ru": "Europe/Moscow", "en": "Europe/London"}
 
 
 def tt(bot: BotRunner, language: str) -> Translator:
     return bot.runtime.i18n.translator(language, ZONES[language])
-
-
-async def member_of(bot: BotRunner, user_id: int) -> Member:
-    async with bot.runtime.uow() as uow:
-        user = await uow.users.get(user_id)
-        assert user is not None and user.team_id is not None
-        member = await uow.teams.member(user.team_id, user_id)
-        assert member is not None
-        return member
 
 
 async def entries(bot: BotRunner, team_id: int) -> list[AuditEntry]:

@@ -18,7 +18,7 @@ from bot.i18n import Translator
 from bot.storage.models import Client, Deal, DealEvent, Member, Reminder
 from tests.conftest import FakeClock
 from tests.fakes.telegram_server import BotMessage, FakeTelegram, FakeUser
-from tests.harness import BotRunner, seed_deal, seed_team
+from tests.harness import BotRunner, member_of, seed_deal, seed_team
 
 ZONES = {
     "pl": "Europe/Warsaw",
@@ -577,11 +577,8 @@ async def test_a_new_team_gets_the_car_sales_pipeline(
 async def _log(bot: BotRunner, user_id: int, deal_id: int, kind: ActivityKind) -> None:
     from bot.services import deals
 
+    member = await member_of(bot, user_id)
     async with bot.runtime.uow() as uow:
-        user = await uow.users.get(user_id)
-        assert user is not None and user.team_id is not None
-        member = await uow.teams.member(user.team_id, user_id)
-        assert member is not None
         await deals.log_activity(uow, member, deal_id, kind, bot.clock.now())
         await uow.commit()
 
@@ -634,11 +631,8 @@ async def test_exported_amounts_sum_in_the_managers_spreadsheet(
     manager, _ = await team_of(bot, fake_telegram, language, morning_agenda=False)
     whole = await seed_deal(bot, 2, "Anna A")
     split = await seed_deal(bot, 2, "Bartek B")
+    seller = await member_of(bot, 2)
     async with bot.runtime.uow() as uow:
-        user = await uow.users.get(2)
-        assert user is not None and user.team_id is not None
-        seller = await uow.teams.member(user.team_id, 2)
-        assert seller is not None
         await deals.edit(uow, seller, whole, "value", 6_800_000, clock.now())
         await deals.edit(uow, seller, split, "value", 6_800_050, clock.now())
         await uow.commit()

@@ -20,19 +20,28 @@ from bot.handlers.jobs import queue_job
 from bot.keyboards import button, data, pattern
 from bot.services import deals, erasure
 from bot.services.erasure import ErasureLog
+from bot.storage.deals import DealView
 
 log = logging.getLogger(__name__)
 
 EDIT = "de"  # the deal's edit menu (bot.handlers.deal_actions)
 
 
+async def _managers_view(update: Update, ctx: BotContext) -> DealView | None:
+    """The deal of the tapped button for a manager; anyone else just sees its card again."""
+    async with ctx.runtime.reader() as uow:
+        view = await deals.load(uow, me(ctx), int_arg(update))
+    if deals.is_manager(me(ctx)):
+        return view
+    await show_card(update, ctx, view)
+    return None
+
+
 @member_only
 async def export_client(update: Update, ctx: BotContext) -> None:
     async def run() -> None:
-        async with ctx.runtime.uow() as uow:
-            view = await deals.load(uow, me(ctx), int_arg(update))
-        if not deals.is_manager(me(ctx)):
-            await show_card(update, ctx, view)
+        view = await _managers_view(update, ctx)
+        if view is None:
             return
         await queue_job(
             update,
@@ -51,10 +60,8 @@ async def export_client(update: Update, ctx: BotContext) -> None:
 @member_only
 async def ask_erase(update: Update, ctx: BotContext) -> None:
     async def run() -> None:
-        async with ctx.runtime.uow() as uow:
-            view = await deals.load(uow, me(ctx), int_arg(update))
-        if not deals.is_manager(me(ctx)):
-            await show_card(update, ctx, view)
+        view = await _managers_view(update, ctx)
+        if view is None:
             return
         t = ctx.t
         keep_days = ctx.runtime.settings.backup_keep

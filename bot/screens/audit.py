@@ -10,7 +10,7 @@ from typing import Any
 from bot.domain import AuditAction, Role
 from bot.handlers.common import h
 from bot.handlers.labels import REASON_NAMES, STAGE_NAMES, target_text, working_hours
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.storage.models import AuditEntry, Team
 
 PAGE_SIZE = 10
@@ -83,7 +83,7 @@ def _line(t: Translator, team: Team, entry: AuditEntry, people: Mapping[int, str
         return t._("🔄 {who} made a new invite link").format(who=who)
     if action == AuditAction.SETTING:
         return _setting(t, team, who, member, detail)
-    return h(f"{action} · {who}")
+    return f"{h(action)} · {who}"
 
 
 def _setting(t: Translator, team: Team, who: str, member: str, detail: Mapping[str, Any]) -> str:
@@ -131,6 +131,25 @@ def _value(t: Translator, team: Team, setting: str, value: Any) -> str:
     return h(str(value)) if value not in (None, "") else "—"
 
 
+# A change of the pipeline or of the loss reasons: (the stage's line, the loss reason's line).
+LIST_CHANGES = {
+    "add": (N_("⚙️ {who} added the stage {name}"), N_("⚙️ {who} added the loss reason {name}")),
+    "rename": (
+        N_("⚙️ {who} renamed the stage {old} to {new}"),
+        N_("⚙️ {who} renamed the loss reason {old} to {new}"),
+    ),
+    "order": (N_("⚙️ {who} moved the stage {name}"), N_("⚙️ {who} moved the loss reason {name}")),
+    "retire": (
+        N_("⚙️ {who} retired the stage {name}"),
+        N_("⚙️ {who} retired the loss reason {name}"),
+    ),
+    "restore": (
+        N_("⚙️ {who} brought back the stage {name}"),
+        N_("⚙️ {who} brought back the loss reason {name}"),
+    ),
+}
+
+
 def _list_entry(t: Translator, who: str, setting: str, detail: Mapping[str, Any]) -> str:
     """A stage or loss reason added, renamed, moved, retired or brought back."""
     defaults, context = (STAGE_NAMES, "stage") if setting == "stage" else (REASON_NAMES, "reason")
@@ -141,40 +160,9 @@ def _list_entry(t: Translator, who: str, setting: str, detail: Mapping[str, Any]
             return h(str(value))
         return h(t.pgettext(context, defaults[key])) if key in defaults else "—"
 
-    change = detail.get("change")
-    old, new = name(detail.get("old")), name(detail.get("new"))
-    stage = setting == "stage"
-    if change == "add":
-        text = (
-            t._("⚙️ {who} added the stage {name}")
-            if stage
-            else t._("⚙️ {who} added the loss reason {name}")
-        )
-        return text.format(who=who, name=new)
-    if change == "rename":
-        text = (
-            t._("⚙️ {who} renamed the stage {old} to {new}")
-            if stage
-            else t._("⚙️ {who} renamed the loss reason {old} to {new}")
-        )
-        return text.format(who=who, old=old, new=new)
-    if change == "order":
-        text = (
-            t._("⚙️ {who} moved the stage {name}")
-            if stage
-            else t._("⚙️ {who} moved the loss reason {name}")
-        )
-        return text.format(who=who, name=new)
-    if change == "retire":
-        text = (
-            t._("⚙️ {who} retired the stage {name}")
-            if stage
-            else t._("⚙️ {who} retired the loss reason {name}")
-        )
-        return text.format(who=who, name=new)
-    text = (
-        t._("⚙️ {who} brought back the stage {name}")
-        if stage
-        else t._("⚙️ {who} brought back the loss reason {name}")
-    )
-    return text.format(who=who, name=new)
+    change = str(detail.get("change") or "restore")
+    lines = LIST_CHANGES.get(change, LIST_CHANGES["restore"])
+    line = lines[0] if context == "stage" else lines[1]
+    text = t._(line)
+    new = name(detail.get("new"))
+    return text.format(who=who, name=new, new=new, old=name(detail.get("old")))
